@@ -1,0 +1,106 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+
+const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration like "30s", "5m" or "4h"');
+
+const hostSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'lowercase letters, digits and dashes'),
+  transport: z.enum(['ssh', 'local']).default('ssh'),
+  host: z.string().optional(),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().optional(),
+  key_path: z.string().optional(),
+  host_key_fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'an OpenSSH fingerprint like "SHA256:…"').optional(),
+  known_hosts: z.string().optional(),
+  remote_dir: z.string().refine(isAbsolute, 'an absolute path'),
+  image: z.string().min(1).default('cosmos-transfer1:latest'),
+  gpus: z.array(z.number().int().min(0)).min(1).default([0]),
+  gpus_per_job: z.number().int().min(1).default(1),
+  docker: z.string().default('docker'),
+  nvidia_smi: z.string().default('nvidia-smi'),
+  docker_args: z.array(z.string()).default([]),
+  mounts: z.array(z.string().regex(/^[^:]+:[^:]+(:ro|:rw)?$/, '"host_path:container_path[:ro]"')).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  transfer_rate_limit: z.number().positive().optional(),
+}).superRefine((host, ctx) => {
+  if (host.transport !== 'ssh') return;
+  for (const key of ['host', 'user', 'key_path'] as const) {
+    if (!host[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required for the ssh transport' });
+  }
+  if (!host.host_key_fingerprint && !host.known_hosts) {
+    ctx.addIssue({ code: 'custom', path: ['host_key_fingerprint'], message: 'set host_key_fingerprint or known_hosts: host keys are always verified' });
+  }
+});
+
+const configSchema = z.object({
+  data_dir: z.string().default('.cosmos'),
+  database: z.object({ url: z.string().url().optional() }).default({}),
+  temporal: z.object({
+    address: z.string().optional(),
+    namespace: z.string().default('default'),
+    task_queue: z.string().default('cosmos'),
+    ui_url: z.string().url().optional(),
+    heartbeat_timeout: duration.default('45s'),
+    job_timeout: duration.default('6h'),
+    retry_initial_interval: duration.default('2s'),
+    retry_maximum_interval: duration.default('1m'),
+    poll_interval: duration.default('2s'),
+  }).default({} as never),
+  hosts: z.array(hostSchema).default([]),
+  defaults: z.object({
+    negative_prompt: z.string().default('The video captures a game playing, with bad crappy graphics and cartoonish frames. It represents a recording of old outdated games. The lighting looks very fake. The textures are very raw and basic. The geometries are very primitive. The images are very pixelated and of poor CG quality. There are many subtitles in the footage. Overall, the video is unrealistic at all.'),
+  }).default({} as never),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type GpuHostConfig = z.infer<typeof hostSchema>;
+export type Config = RawConfig & { dataDir: string; configPath: string | null };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads cosmos.toml (COSMOS_CONFIG, ./cosmos.toml, ~/.config/cosmos/cosmos.toml) plus env overrides, validated once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const configPath = findConfigFile(env, cwd);
+  let raw: Record<string, unknown> = {};
+  if (configPath) {
+    try {
+      raw = parseToml(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`${configPath}: ${(error as Error).message}`);
+    }
+  }
+  applyEnvOverrides(raw, env);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const where = configPath ?? 'configuration';
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`${where}: ${problems.join('; ')}`);
+  }
+  const names = parsed.data.hosts.map((h) => h.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate) throw new ConfigError(`hosts: the name "${duplicate}" is used twice`);
+  return { ...parsed.data, dataDir: resolve(cwd, parsed.data.data_dir), configPath };
+}
+
+function findConfigFile(env: NodeJS.ProcessEnv, cwd: string): string | null {
+  if (env.COSMOS_CONFIG) {
+    if (!existsSync(env.COSMOS_CONFIG)) throw new ConfigError(`COSMOS_CONFIG points at ${env.COSMOS_CONFIG}, which does not exist`);
+    return resolve(cwd, env.COSMOS_CONFIG);
+  }
+  return [join(cwd, 'cosmos.toml'), join(homedir(), '.config', 'cosmos', 'cosmos.toml')].find((p) => existsSync(p)) ?? null;
+}
+
+function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const section = (key: string) => (raw[key] ??= {}) as Record<string, unknown>;
+  if (env.COSMOS_DATA_DIR) raw.data_dir = env.COSMOS_DATA_DIR;
+  if (env.DATABASE_URL) section('database').url = env.DATABASE_URL;
+  if (env.TEMPORAL_ADDRESS) section('temporal').address = env.TEMPORAL_ADDRESS;
+  if (env.TEMPORAL_NAMESPACE) section('temporal').namespace = env.TEMPORAL_NAMESPACE;
+  if (env.COSMOS_TEMPORAL_UI_URL) section('temporal').ui_url = env.COSMOS_TEMPORAL_UI_URL;
+  if (env.COSMOS_TASK_QUEUE) section('temporal').task_queue = env.COSMOS_TASK_QUEUE;
+}

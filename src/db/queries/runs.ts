@@ -1,0 +1,74 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import {
+  runEvents, runs, type FailureKind, type NewRun, type Run, type RunEvent, type RunOutputs, type RunStage,
+} from '../schema.js';
+
+const openStatuses = ['pending', 'running'] as const;
+
+export async function insertRun(db: Db, run: NewRun): Promise<Run> {
+  const [row] = await db.insert(runs).values(run).returning();
+  if (!row) throw new Error(`insert of run ${run.id} returned nothing`);
+  return row;
+}
+
+export async function findRun(db: Db, id: string): Promise<Run | undefined> {
+  const [row] = await db.select().from(runs).where(eq(runs.id, id));
+  return row;
+}
+
+async function requireRun(db: Db, id: string): Promise<Run> {
+  const run = await findRun(db, id);
+  if (!run) throw new Error(`run ${id} does not exist`);
+  return run;
+}
+
+/** pending → running (idempotent: a running run just gets the new fields). Terminal runs are left alone. */
+export async function markRunRunning(
+  db: Db, id: string, fields: { workflowId?: string; gpuHost?: string; containerName?: string; stage: RunStage },
+): Promise<Run> {
+  const [row] = await db.update(runs)
+    .set({ ...fields, status: 'running', startedAt: sql`coalesce(${runs.startedAt}, now())`, updatedAt: sql`now()` })
+    .where(and(eq(runs.id, id), inArray(runs.status, openStatuses)))
+    .returning();
+  return row ?? requireRun(db, id);
+}
+
+/** Progress only ever moves forward within a run, so a replayed log cannot move the bar back. */
+export async function updateRunProgress(db: Db, id: string, stage: RunStage, progress: number): Promise<void> {
+  await db.update(runs)
+    .set({ stage, progress: sql`greatest(${runs.progress}, ${progress})`, updatedAt: sql`now()` })
+    .where(and(eq(runs.id, id), eq(runs.status, 'running')));
+}
+
+export async function completeRun(db: Db, id: string, outputs: RunOutputs): Promise<Run> {
+  const [row] = await db.update(runs)
+    .set({ status: 'completed', stage: null, progress: 1, outputs, completedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(runs.id, id), inArray(runs.status, openStatuses)))
+    .returning();
+  return row ?? requireRun(db, id);
+}
+
+export async function failRun(
+  db: Db, id: string, failure: { kind: FailureKind; message: string; outputs?: RunOutputs },
+): Promise<Run> {
+  const status = failure.kind === 'cancelled' ? 'cancelled' : 'failed';
+  const [row] = await db.update(runs)
+    .set({
+      status, failureKind: failure.kind, errorMessage: failure.message, completedAt: sql`now()`, updatedAt: sql`now()`,
+      ...(failure.outputs ? { outputs: failure.outputs } : {}),
+    })
+    .where(and(eq(runs.id, id), inArray(runs.status, openStatuses)))
+    .returning();
+  return row ?? requireRun(db, id);
+}
+
+export async function addRunEvent(
+  db: Db, event: { runId: string; stage: string; progress: number; message: string },
+): Promise<void> {
+  await db.insert(runEvents).values(event).onConflictDoNothing();
+}
+
+export async function listRunEvents(db: Db, runId: string): Promise<RunEvent[]> {
+  return db.select().from(runEvents).where(eq(runEvents.runId, runId)).orderBy(asc(runEvents.id));
+}

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { copyStream } from './copy-stream.js';
+import { RemoteCommandError } from './remote-command-error.js';
+import type { ExecOptions, ExecResult, GpuHostTransport, TransferOptions } from './transport.js';
+
+/** The orchestrator runs on the GPU box itself: commands are spawned without a shell, files copied locally. */
+export function createLocalTransport(hostName: string): GpuHostTransport {
+  return {
+    hostName,
+    exec: (argv, options) => execLocal(hostName, argv, options),
+    upload: (from, to, options) => copyFile(from, to, options),
+    download: (from, to, options) => copyFile(from, to, options),
+    async writeFile(path, data) {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, data);
+    },
+    async readRange(path, offset, maxBytes) {
+      const handle = await open(path, 'r');
+      try {
+        const buffer = Buffer.alloc(maxBytes);
+        const { bytesRead } = await handle.read(buffer, 0, maxBytes, offset);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    },
+    async stat(path) {
+      try {
+        return { size: (await stat(path)).size };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    },
+    async listDir(path) {
+      const entries = await readdir(path, { withFileTypes: true });
+      return Promise.all(entries.map(async (entry) => ({
+        name: entry.name,
+        isDirectory: entry.isDirectory(),
+        size: entry.isFile() ? (await stat(`${path}/${entry.name}`)).size : 0,
+      })));
+    },
+    mkdirp: async (path) => { await mkdir(path, { recursive: true }); },
+    rename: (from, to) => rename(from, to),
+    close: async () => {},
+  };
+}
+
+async function copyFile(from: string, to: string, options?: TransferOptions) {
+  await mkdir(dirname(to), { recursive: true });
+  const { size } = await stat(from);
+  return copyStream(createReadStream(from), createWriteStream(to), size, options);
+}
+
+function execLocal(hostName: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const [command, ...args] = argv;
+  if (!command) throw new Error('exec needs a command');
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, timeout: options.timeoutMs,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.on('error', (error) => {
+      reject(new RemoteCommandError({ command: argv.join(' '), host: hostName, exitCode: null, signal: null, stderr: error.message, cause: error }));
+    });
+    child.on('close', (code, signal) => {
+      if (code !== null && (code === 0 || options.okExitCodes?.includes(code))) {
+        resolve({ stdout, stderr, exitCode: code });
+      } else {
+        reject(new RemoteCommandError({ command: argv.join(' '), host: hostName, exitCode: code, signal, stderr }));
+      }
+    });
+  });
+}

@@ -1,0 +1,36 @@
+export interface ExecOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Exit codes that resolve instead of throwing (0 always does). */
+  okExitCodes?: number[];
+}
+
+export interface ExecResult { stdout: string; stderr: string; exitCode: number }
+
+export interface TransferOptions {
+  signal?: AbortSignal;
+  onProgress?: (transferred: number, total: number) => void;
+  /** Bytes per second; unset = as fast as the link allows. */
+  rateLimit?: number;
+}
+
+export interface TransferResult { bytes: number; sha256: string }
+
+/**
+ * How the orchestrator reaches a GPU host: over SSH/SFTP, or directly when it runs on the box itself.
+ * Commands are argv arrays; the SSH transport quotes every argument, the local one never uses a shell.
+ */
+export interface GpuHostTransport {
+  readonly hostName: string;
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  upload(localPath: string, remotePath: string, options?: TransferOptions): Promise<TransferResult>;
+  download(remotePath: string, localPath: string, options?: TransferOptions): Promise<TransferResult>;
+  writeFile(remotePath: string, data: string | Uint8Array): Promise<void>;
+  /** Reads up to maxBytes starting at offset; an empty buffer at or past the end. */
+  readRange(remotePath: string, offset: number, maxBytes: number): Promise<Buffer>;
+  stat(remotePath: string): Promise<{ size: number } | null>;
+  listDir(remotePath: string): Promise<{ name: string; size: number; isDirectory: boolean }[]>;
+  mkdirp(remotePath: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  close(): Promise<void>;
+}
