@@ -16,7 +16,8 @@ export const failureKinds = [
 export type FailureKind = (typeof failureKinds)[number];
 
 export interface FileRef { path: string; sha256: string; bytes: number }
-export interface PromptInputs { video: FileRef; depth?: FileRef; seg?: FileRef }
+export interface VideoRef extends FileRef { width: number; height: number; frames: number; fps: number }
+export interface PromptInputs { video: VideoRef; depth?: VideoRef; seg?: VideoRef }
 
 export interface OutputFile extends FileRef { name: string }
 export interface RunOutputs {

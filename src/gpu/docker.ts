@@ -1,0 +1,88 @@
+import type { GpuHostConfig } from '../config.js';
+import { RemoteCommandError } from './remote-command-error.js';
+import { quoteCommand } from './shell-quote.js';
+import type { GpuHostTransport } from './transport.js';
+
+export const completionMarker = '[COSMOS_COMPLETE] exit_code=';
+
+export interface ContainerJob {
+  name: string;
+  runId: string;
+  modelType: string;
+  gpuDevices: number[];
+  /** The model script and its arguments, run under torchrun with one process per GPU. */
+  modelArgs: string[];
+  /** Relative to /workspace. */
+  logPath: string;
+}
+
+export function containerNameFor(modelType: string, runId: string): string {
+  return `cosmos-${modelType}-${runId}`;
+}
+
+/** The full `docker run` argv. Detached and without --rm: the exit code and files must survive an orchestrator crash. */
+export function buildDockerRunArgv(host: GpuHostConfig, job: ContainerJob): string[] {
+  const torchrun = ['torchrun', `--nproc_per_node=${job.gpuDevices.length}`, '--nnodes=1', '--node_rank=0', ...job.modelArgs];
+  const log = job.logPath;
+  const script = `${quoteCommand(torchrun)} 2>&1 | tee ${quoteCommand([log])}; code=\${PIPESTATUS[0]}; `
+    + `echo "${completionMarker}$code" >> ${quoteCommand([log])}; exit $code`;
+  return [
+    host.docker, 'run', '-d',
+    '--name', job.name,
+    '--label', `cosmos.run_id=${job.runId}`,
+    '--label', `cosmos.model_type=${job.modelType}`,
+    '--gpus', `"device=${job.gpuDevices.join(',')}"`,
+    '--ipc=host',
+    '-v', `${host.remote_dir}:/workspace`,
+    ...host.mounts.flatMap((mount) => ['-v', mount]),
+    '-w', '/workspace',
+    '-e', 'PYTHONPATH=/workspace',
+    ...Object.entries(host.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+    ...host.docker_args,
+    host.image,
+    'bash', '-c', script,
+  ];
+}
+
+export interface ContainerState {
+  status: 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
+  exitCode: number;
+  oomKilled: boolean;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export async function inspectContainer(transport: GpuHostTransport, docker: string, name: string): Promise<ContainerState | null> {
+  const result = await transport.exec([docker, 'inspect', '--type', 'container', name], { okExitCodes: [1] });
+  if (result.exitCode === 1) {
+    if (/no such (object|container)/i.test(result.stderr)) return null;
+    throw new RemoteCommandError({ command: `${docker} inspect ${name}`, host: transport.hostName, exitCode: 1, signal: null, stderr: result.stderr });
+  }
+  const [info] = JSON.parse(result.stdout) as { State: Record<string, unknown> }[];
+  if (!info) return null;
+  const state = info.State;
+  return {
+    status: String(state.Status) as ContainerState['status'],
+    exitCode: Number(state.ExitCode ?? 0),
+    oomKilled: Boolean(state.OOMKilled),
+    startedAt: String(state.StartedAt ?? ''),
+    finishedAt: String(state.FinishedAt ?? ''),
+  };
+}
+
+/** Starts the container; a name conflict means another attempt already started it, which is fine. */
+export async function startContainer(transport: GpuHostTransport, argv: string[]): Promise<'started' | 'already-exists'> {
+  const result = await transport.exec(argv, { okExitCodes: [125] });
+  if (result.exitCode === 0) return 'started';
+  if (/already in use/i.test(result.stderr)) return 'already-exists';
+  throw new RemoteCommandError({ command: argv.slice(0, 4).join(' '), host: transport.hostName, exitCode: 125, signal: null, stderr: result.stderr });
+}
+
+/** SIGTERM, then SIGKILL after the grace period. Only for a user's cancel: worker shutdowns leave containers alone. */
+export async function stopContainer(transport: GpuHostTransport, docker: string, name: string, graceSeconds = 10): Promise<void> {
+  const state = await inspectContainer(transport, docker, name);
+  if (!state || state.status !== 'running') return;
+  await transport.exec([docker, 'stop', '-t', String(graceSeconds), name], { okExitCodes: [1] });
+  const after = await inspectContainer(transport, docker, name);
+  if (after?.status === 'running') await transport.exec([docker, 'kill', name], { okExitCodes: [1] });
+}
