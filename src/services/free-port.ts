@@ -13,3 +13,15 @@ export function pickFreePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** Throws if something already listens on host:port (a readiness probe would otherwise talk to it). */
+export function assertPortFree(host: string, port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`${what}: port ${host}:${port} is not free (${err.code ?? err.message})`)),
+    );
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}

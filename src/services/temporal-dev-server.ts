@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Connection } from '@temporalio/client';
-import { pickFreePort } from './free-port.js';
+import { assertPortFree, pickFreePort } from './free-port.js';
 import { findTemporalBinary } from './temporal-binary.js';
 import {
   ensureSearchAttributes,
@@ -45,6 +45,8 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   const retention = opts.retention ?? '720h';
   const port = opts.port || (await pickFreePort(ip));
   const uiPort = opts.headless ? null : opts.uiPort === 0 ? await pickFreePort(ip) : (opts.uiPort ?? port + 1000);
+  if (opts.port) await assertPortFree(ip, port, 'Temporal dev server');
+  if (uiPort !== null && opts.uiPort !== 0) await assertPortFree(ip, uiPort, 'Temporal Web UI');
   mkdirSync(opts.dataDir, { recursive: true });
 
   const args = [
