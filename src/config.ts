@@ -57,7 +57,12 @@ const configSchema = z.object({
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type GpuHostConfig = z.infer<typeof hostSchema>;
-export type Config = RawConfig & { dataDir: string; configPath: string | null };
+export type Config = RawConfig & {
+  dataDir: string;
+  configPath: string | null;
+  /** No host configured: the GPU-host simulator runs as a `local` host inside the data directory. */
+  simulatedHost: boolean;
+};
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -84,8 +89,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const names = parsed.data.hosts.map((h) => h.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
   if (duplicate) throw new ConfigError(`hosts: the name "${duplicate}" is used twice`);
-  return { ...parsed.data, dataDir: resolve(cwd, parsed.data.data_dir), configPath };
+  const dataDir = resolve(cwd, parsed.data.data_dir);
+  const simulatedHost = parsed.data.hosts.length === 0;
+  const hosts = simulatedHost ? [simulatedLocalHost(dataDir)] : parsed.data.hosts;
+  return { ...parsed.data, hosts, dataDir, configPath, simulatedHost };
 }
+
+/** The embedded default GPU host: the simulator's docker and nvidia-smi, reached without SSH. */
+export function simulatedLocalHost(dataDir: string): GpuHostConfig {
+  return hostSchema.parse({
+    name: 'local', transport: 'local', remote_dir: join(dataDir, 'gpu-host'), image: 'cosmos-transfer1:simulated',
+    docker: join(dataDir, 'simulator', 'bin', 'docker'), nvidia_smi: join(dataDir, 'simulator', 'bin', 'nvidia-smi'),
+  });
+}
+
+export const simulatorHome = (config: Config) => join(config.dataDir, 'simulator');
 
 function findConfigFile(env: NodeJS.ProcessEnv, cwd: string): string | null {
   if (env.COSMOS_CONFIG) {

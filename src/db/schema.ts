@@ -23,6 +23,8 @@ export interface OutputFile extends FileRef { name: string }
 export interface RunOutputs {
   files: OutputFile[];
   runDir: string;
+  logPath?: string;
+  upload?: { bytesSent: number; filesSent: number; filesReused: number };
   video?: { width: number; height: number; frames: number; fps: number };
   enhancedText?: string;
 }

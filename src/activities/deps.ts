@@ -1,0 +1,21 @@
+import type { GpuHostConfig } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { GpuHostTransport } from '../gpu/transport.js';
+
+export interface GpuHost { config: GpuHostConfig; transport: GpuHostTransport }
+
+export interface ActivityDeps {
+  db: Db;
+  hosts: ReadonlyMap<string, GpuHost>;
+  /** Local artifacts go to `<dataDir>/runs/<run_id>/`. */
+  dataDir: string;
+  pollIntervalMs: number;
+}
+
+export function requireHost(deps: ActivityDeps, name: string): GpuHost {
+  const host = deps.hosts.get(name);
+  if (!host) throw new Error(`GPU host "${name}" is not configured on this worker (known: ${[...deps.hosts.keys()].join(', ') || 'none'})`);
+  return host;
+}
+
+export const localRunDir = (deps: ActivityDeps, runId: string) => `${deps.dataDir}/runs/${runId}`;

@@ -1,0 +1,24 @@
+import { createDownloadActivities } from './download-outputs.js';
+import { withFailureMapping } from './map-errors.js';
+import { createContainerActivities } from './run-container.js';
+import { createRunRecordActivities } from './run-records.js';
+import { createUploadActivities } from './upload-inputs.js';
+import type { ActivityDeps } from './deps.js';
+
+export type { ActivityDeps, GpuHost } from './deps.js';
+export type { UploadStats } from './run-records.js';
+export type { ContainerResult } from './run-container.js';
+
+export function createActivities(deps: ActivityDeps) {
+  const activities = {
+    ...createRunRecordActivities(deps),
+    ...createUploadActivities(deps),
+    ...createContainerActivities(deps),
+    ...createDownloadActivities(deps),
+  };
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, withFailureMapping(fn as (...args: unknown[]) => Promise<unknown>)]),
+  ) as typeof activities;
+}
+
+export type Activities = ReturnType<typeof createActivities>;

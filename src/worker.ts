@@ -1,0 +1,95 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createActivities, type GpuHost } from './activities/index.js';
+import { loadConfig, simulatorHome, type Config, type GpuHostConfig } from './config.js';
+import { createDb } from './db/client.js';
+import { createLocalTransport } from './gpu/local-transport.js';
+import { createSshTransport } from './gpu/ssh-transport.js';
+import type { GpuHostTransport } from './gpu/transport.js';
+import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
+import { installSimulator } from '../simulator/install.js';
+import { gpuTaskQueue } from './workflows/types.js';
+
+export interface WorkerHandle {
+  /** Resolves when every worker has stopped (after a signal or `shutdown()`). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Wires the db, the GPU-host transports and Temporal together: one orchestration worker plus one per GPU host. */
+export async function startWorker(config: Config, endpoints: Pick<StackEndpoints, 'databaseUrl' | 'temporalAddress'>): Promise<WorkerHandle> {
+  if (config.simulatedHost) await ensureSimulator(config);
+  const { db, close: closeDb } = createDb(endpoints.databaseUrl);
+  const hosts = new Map<string, GpuHost>(config.hosts.map((host) => [host.name, { config: host, transport: openTransport(host) }]));
+  const activities = createActivities({ db, hosts, dataDir: config.dataDir, pollIntervalMs: parseDurationMs(config.temporal.poll_interval) });
+  const connection = await NativeConnection.connect({ address: endpoints.temporalAddress });
+  const namespace = config.temporal.namespace;
+
+  const workers = [
+    await Worker.create({
+      connection, namespace, taskQueue: config.temporal.task_queue, workflowsPath: findWorkflowsPath(), activities,
+      shutdownGraceTime: '5s',
+    }),
+    ...await Promise.all(config.hosts.map((host) => Worker.create({
+      connection, namespace, taskQueue: gpuTaskQueue(host.name), activities,
+      identity: `cosmos-gpu-worker/${host.name}@${process.pid}`,
+      // A cancel reaches an activity only through a heartbeat response; keep that under a few seconds.
+      maxHeartbeatThrottleInterval: '5s',
+      shutdownGraceTime: '5s',
+    }))),
+  ];
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await Promise.all([...hosts.values()].map((h) => h.transport.close()));
+    await closeDb();
+    await connection.close();
+  });
+  return {
+    done,
+    async shutdown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+function openTransport(host: GpuHostConfig): GpuHostTransport {
+  if (host.transport === 'local') return createLocalTransport(host.name);
+  return createSshTransport({
+    name: host.name, host: host.host!, port: host.port, user: host.user!, privateKeyPath: host.key_path!,
+    ...(host.host_key_fingerprint ? { hostKeyFingerprint: host.host_key_fingerprint } : {}),
+    ...(host.known_hosts ? { knownHostsPath: host.known_hosts } : {}),
+  });
+}
+
+async function ensureSimulator(config: Config): Promise<void> {
+  const home = simulatorHome(config);
+  if (!existsSync(`${home}/sim.json`)) await installSimulator(home, { gpus: 1, timeScale: 0.01 });
+}
+
+// Runs from src/ under vitest and from dist/src/ after tsc; the bundler takes either.
+function findWorkflowsPath(): string {
+  const ts = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+  return existsSync(ts) ? ts : fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+}
+
+export function parseDurationMs(value: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
+  if (!match) throw new Error(`not a duration: ${value}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+export async function runWorkerMain(): Promise<void> {
+  const config = loadConfig();
+  const worker = await startWorker(config, resolveEndpoints(config));
+  console.log(`cosmos worker: polling ${config.temporal.task_queue} and ${config.hosts.map((h) => gpuTaskQueue(h.name)).join(', ')}`);
+  await worker.done;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runWorkerMain().catch((error: unknown) => {
+    console.error(`cosmos worker: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

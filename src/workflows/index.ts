@@ -1,0 +1,1 @@
+export { inference } from './inference.js';
