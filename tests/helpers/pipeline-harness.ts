@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { inject } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createDb, migrateDb, type DbHandle } from '../../src/db/client.js';
+import { connectTemporal } from '../../src/client/temporal.js';
+import { startWorker, type WorkerHandle } from '../../src/worker.js';
+import { installSimulator, type SimulatorSettings } from '../../simulator/install.js';
+import { createTestDatabase } from './database.js';
+import { startSshd, type TestSshd } from './sshd.js';
+
+export const projectRoot = resolve(import.meta.dirname, '..', '..');
+export const demoInputs = join(projectRoot, 'samples', 'demo');
+
+export interface PipelineHarness {
+  dir: string;
+  config: Config;
+  configPath: string;
+  db: DbHandle['db'];
+  temporal: Client;
+  simHome: string;
+  hostName: string;
+  remoteDir: string;
+  startWorker(): Promise<WorkerHandle>;
+  /** The worker as a separate process (`node dist/src/worker.js`), for crash tests. */
+  spawnWorker(): ChildProcess;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  transport: 'ssh' | 'local';
+  sim?: Partial<SimulatorSettings>;
+  /** Extra keys for the host entry, e.g. transfer_rate_limit. */
+  host?: Record<string, unknown>;
+}
+
+/**
+ * A real stack for one test file: its own database, its own task queues on the shared Temporal dev server,
+ * the simulator as the GPU host, and (for `ssh`) a real sshd on 127.0.0.1 in front of it.
+ */
+export async function createPipelineHarness(options: HarnessOptions): Promise<PipelineHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'cosmos-pipeline-'));
+  await chmod(dir, 0o755);
+  const cleanups: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
+  const suffix = randomBytes(4).toString('hex');
+  const hostName = `sim-${suffix}`;
+  const remoteDir = join(dir, 'gpu-host');
+  const sim = await installSimulator(join(dir, 'simulator'), { gpus: 1, timeScale: 0.004, ...options.sim });
+
+  const testDb = await createTestDatabase(inject('databaseUrl'));
+  cleanups.push(testDb.drop);
+  await migrateDb(testDb.url);
+
+  let sshd: TestSshd | null = null;
+  if (options.transport === 'ssh') {
+    sshd = await startSshd({ dir: join(dir, 'sshd') });
+    cleanups.push(sshd.stop);
+  }
+  const hostEntry = {
+    name: hostName, transport: options.transport, remote_dir: remoteDir, image: 'cosmos-transfer1:test',
+    docker: sim.dockerBin, nvidia_smi: sim.nvidiaSmiBin,
+    ...(sshd ? { host: sshd.host, port: sshd.port, user: sshd.user, key_path: sshd.privateKeyPath, host_key_fingerprint: sshd.hostKeyFingerprint } : {}),
+    ...options.host,
+  };
+  const configPath = join(dir, 'cosmos.toml');
+  await writeFile(configPath, toToml({
+    data_dir: join(dir, 'data'),
+    database: { url: testDb.url },
+    temporal: {
+      address: inject('temporalAddress'), task_queue: `cosmos-test-${suffix}`,
+      heartbeat_timeout: '4s', retry_initial_interval: '300ms', retry_maximum_interval: '2s', poll_interval: '300ms',
+    },
+  }, hostEntry));
+  const config = loadConfig({ COSMOS_CONFIG: configPath }, dir);
+
+  const dbHandle = createDb(testDb.url);
+  cleanups.push(dbHandle.close);
+  const temporal = await connectTemporal({ address: inject('temporalAddress'), namespace: 'default' });
+  cleanups.push(temporal.close);
+  const endpoints = { databaseUrl: testDb.url, temporalAddress: inject('temporalAddress') };
+
+  return {
+    dir, config, configPath, db: dbHandle.db, temporal: temporal.client, simHome: sim.home, hostName, remoteDir,
+    async startWorker() {
+      const worker = await startWorker(config, endpoints);
+      cleanups.push(() => worker.shutdown());
+      return worker;
+    },
+    spawnWorker() {
+      const entry = join(projectRoot, 'dist', 'src', 'worker.js');
+      if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
+      const child = spawn(process.execPath, [entry], {
+        env: { ...process.env, COSMOS_CONFIG: configPath, DATABASE_URL: '', TEMPORAL_ADDRESS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[worker ${child.pid}] ${chunk.toString()}`));
+      cleanups.push(async () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+      return child;
+    },
+    async close() {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    },
+  };
+}
+
+function toToml(root: Record<string, unknown>, host: Record<string, unknown>): string {
+  const value = (v: unknown): string => (Array.isArray(v) ? `[${v.map(value).join(', ')}]` : JSON.stringify(v));
+  const table = (entries: Record<string, unknown>) =>
+    Object.entries(entries).filter(([, v]) => typeof v !== 'object' || Array.isArray(v)).map(([k, v]) => `${k} = ${value(v)}`).join('\n');
+  const sections = Object.entries(root).filter(([, v]) => typeof v === 'object' && !Array.isArray(v))
+    .map(([name, v]) => `[${name}]\n${table(v as Record<string, unknown>)}`);
+  return `${table(root)}\n\n${sections.join('\n\n')}\n\n[[hosts]]\n${table(host)}\n`;
+}
