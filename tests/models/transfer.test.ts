@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { buildDockerRunArgv } from '../../src/gpu/docker.js';
+import { simulatedLocalHost } from '../../src/config.js';
+import {
+  assertKnownSpecKeys, buildTransferSpec, countChunks, resolveTransferParams, transferDefaults, transferModelArgs,
+} from '../../src/models/transfer.js';
+
+describe('transfer spec', () => {
+  it('uses one set of defaults and omits controls whose weight is 0', () => {
+    const spec = buildTransferSpec({ text: 'p', negative: 'n' }, resolveTransferParams({ weights: { edge: 0 } }), {
+      video: 'cosmos-jobs/rs_1/inputs/color.mp4', depth: 'cosmos-jobs/rs_1/inputs/depth.mp4',
+    });
+    expect(spec).toEqual({
+      prompt: 'p', negative_prompt: 'n', input_video_path: 'cosmos-jobs/rs_1/inputs/color.mp4',
+      num_steps: 35, guidance: 5, seed: 1, fps: 24, sigma_max: 70, blur_strength: 'medium', canny_threshold: 'medium',
+      vis: { control_weight: 0.25 },
+      depth: { control_weight: 0.25, input_control: 'cosmos-jobs/rs_1/inputs/depth.mp4' },
+      seg: { control_weight: 0.25 },
+    });
+    expect(() => assertKnownSpecKeys(spec)).not.toThrow();
+    expect(() => assertKnownSpecKeys({ ...spec, input_video: 'typo' })).toThrow(/"input_video"/);
+  });
+
+  it('rejects weights out of range, NaN and unknown parameters', () => {
+    expect(() => resolveTransferParams({ weights: { vis: 2 } })).toThrow(/between 0 and 1/);
+    expect(() => resolveTransferParams({ weights: { vis: Number.NaN } })).toThrow();
+    expect(() => resolveTransferParams({ steps: 3 } as never)).toThrow();
+    expect(resolveTransferParams()).toEqual(transferDefaults);
+  });
+
+  it('counts 121-frame chunks the way Cosmos does', () => {
+    expect([1, 121, 122, 241, 242].map(countChunks)).toEqual([1, 1, 2, 2, 3]);
+  });
+});
+
+describe('docker run command', () => {
+  it('runs detached without --rm, names and labels the container by run id, and passes every flag as its own token', () => {
+    const host = simulatedLocalHost('/data');
+    const argv = buildDockerRunArgv(host, {
+      name: 'cosmos-transfer-rs_1', runId: 'rs_1', modelType: 'transfer', gpuDevices: [0, 1], logPath: 'cosmos-jobs/rs_1/run.log',
+      modelArgs: transferModelArgs({ specPath: 'cosmos-jobs/rs_1/inputs/spec.json', outputDir: 'cosmos-jobs/rs_1/outputs', gpus: 2 }),
+    });
+    expect(argv.slice(0, 3)).toEqual([host.docker, 'run', '-d']);
+    expect(argv).not.toContain('--rm');
+    expect(argv).toEqual(expect.arrayContaining(['--name', 'cosmos-transfer-rs_1', '--label', 'cosmos.run_id=rs_1', '--gpus', '"device=0,1"', '-w', '/workspace']));
+    const script = argv.at(-1)!;
+    expect(script).toContain('torchrun --nproc_per_node=2');
+    expect(script).toContain('--controlnet_specs cosmos-jobs/rs_1/inputs/spec.json');
+    expect(script).toContain('--num_gpus 2');
+    expect(script).toMatch(/\[COSMOS_COMPLETE\] exit_code=\$code/);
+    expect(script.split('transfer.py')[1]).not.toMatch(/--\w+=/);
+  });
+});
