@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, posix } from 'node:path';
+import { CliError } from './cli-error.js';
+import type { BindMount } from './container-state.js';
+import { flagBool, flagList, flagValue, parseFlags, type FlagSpec } from './docker-flags.js';
+
+const RUN_FLAGS: Record<string, FlagSpec> = {
+  detach: { kind: 'bool', short: 'd' },
+  interactive: { kind: 'bool', short: 'i' },
+  tty: { kind: 'bool', short: 't' },
+  rm: { kind: 'bool' },
+  init: { kind: 'bool' },
+  privileged: { kind: 'bool' },
+  name: { kind: 'value' },
+  label: { kind: 'list', short: 'l' },
+  volume: { kind: 'list', short: 'v' },
+  workdir: { kind: 'value', short: 'w' },
+  env: { kind: 'list', short: 'e' },
+  'env-file': { kind: 'list' },
+  gpus: { kind: 'value' },
+  ipc: { kind: 'value' },
+  'shm-size': { kind: 'value' },
+  user: { kind: 'value', short: 'u' },
+  network: { kind: 'value' },
+  net: { kind: 'value' },
+  entrypoint: { kind: 'value' },
+  hostname: { kind: 'value', short: 'h' },
+  ulimit: { kind: 'list' },
+  'cap-add': { kind: 'list' },
+  runtime: { kind: 'value' },
+  pull: { kind: 'value' },
+  platform: { kind: 'value' },
+  'add-host': { kind: 'list' },
+};
+
+/** The fake image's WORKDIR and environment, like the cosmos-transfer1 image. */
+export const IMAGE_WORKDIR = '/workspace';
+
+export interface RunRequest {
+  name: string | undefined;
+  image: string;
+  cmd: string[];
+  entrypoint: string[] | null;
+  labels: Record<string, string>;
+  env: string[];
+  mounts: BindMount[];
+  workingDir: string;
+  gpus: string | null;
+  ipcMode: string;
+  shmSize: string | null;
+  user: string;
+  network: string;
+  autoRemove: boolean;
+}
+
+export function parseRunArgs(args: string[]): RunRequest {
+  const flags = parseFlags('run', args, RUN_FLAGS, true);
+  const [image, ...cmd] = flags.positionals;
+  if (!image) throw new CliError(`docker: 'docker run' requires at least 1 argument.\nSee 'docker run --help'.`, 125);
+  if (!flagBool(flags, 'detach')) {
+    throw new CliError('docker: the simulator supports only detached containers: use docker run -d', 125);
+  }
+  const name = flagValue(flags, 'name');
+  if (name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) {
+    throw new CliError(
+      `docker: Error response from daemon: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed.\nSee 'docker run --help'.`,
+      125,
+    );
+  }
+  const workingDir = flagValue(flags, 'workdir') ?? IMAGE_WORKDIR;
+  if (!workingDir.startsWith('/')) {
+    throw new CliError(
+      `docker: Error response from daemon: the working directory '${workingDir}' is invalid, it needs to be an absolute path.\nSee 'docker run --help'.`,
+      125,
+    );
+  }
+  const entrypoint = flagValue(flags, 'entrypoint');
+  return {
+    name: name?.replace(/^\//, ''),
+    image,
+    cmd: cmd.length > 0 ? cmd : entrypoint === undefined ? ['/bin/bash'] : [],
+    entrypoint: entrypoint === undefined ? null : [entrypoint],
+    labels: parseLabels(flagList(flags, 'label')),
+    env: parseEnv([...flagList(flags, 'env-file').flatMap(readEnvFile), ...flagList(flags, 'env')]),
+    mounts: flagList(flags, 'volume').map(parseVolume),
+    workingDir: posix.normalize(workingDir),
+    gpus: flagValue(flags, 'gpus') ?? null,
+    ipcMode: flagValue(flags, 'ipc') ?? 'private',
+    shmSize: flagValue(flags, 'shm-size') ?? null,
+    user: flagValue(flags, 'user') ?? '',
+    network: flagValue(flags, 'network') ?? flagValue(flags, 'net') ?? 'bridge',
+    autoRemove: flagBool(flags, 'rm'),
+  };
+}
+
+function parseLabels(entries: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const entry of entries) {
+    const equals = entry.indexOf('=');
+    if (equals === -1) labels[entry] = '';
+    else labels[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return labels;
+}
+
+/** `-e K=V` sets, `-e K` copies K from the calling environment if it is set there. */
+function parseEnv(entries: string[]): string[] {
+  return entries.flatMap((entry) => {
+    if (entry.includes('=')) return [entry];
+    const value = process.env[entry];
+    return value === undefined ? [] : [`${entry}=${value}`];
+  });
+}
+
+function readEnvFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new CliError(`docker: open ${path}: no such file or directory.\nSee 'docker run --help'.`, 125);
+  }
+  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+function parseVolume(spec: string): BindMount {
+  const [source = '', destination = '', options = ''] = spec.split(':');
+  if (!isAbsolute(source)) {
+    throw new CliError(
+      `docker: the simulator supports only bind mounts with an absolute host path, got "${spec}".\nSee 'docker run --help'.`,
+      125,
+    );
+  }
+  if (!destination.startsWith('/')) {
+    throw new CliError(`docker: Error response from daemon: invalid volume specification: '${spec}'.`, 125);
+  }
+  return { source, destination: posix.normalize(destination), readOnly: options.split(',').includes('ro') };
+}

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type FaultMode = 'guardrail' | 'oom' | 'exit1' | 'exit137' | 'hang' | 'slow' | 'missing_checkpoint';
+
+export interface FaultRule {
+  promptContains?: string;
+  containerNameContains?: string;
+  mode: FaultMode;
+}
+
+function faultsPath(home: string): string {
+  return join(home, 'faults.json');
+}
+
+export async function setFaults(home: string, faults: FaultRule[]): Promise<void> {
+  await writeFile(faultsPath(home), JSON.stringify(faults, null, 2));
+}
+
+function readFaults(home: string): FaultRule[] {
+  try {
+    return JSON.parse(readFileSync(faultsPath(home), 'utf8')) as FaultRule[];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** The first rule whose every given condition holds wins; a rule with no condition matches everything. */
+export function findFault(home: string, prompt: string, containerName: string): FaultMode | undefined {
+  return readFaults(home).find(
+    (rule) =>
+      (rule.promptContains === undefined || prompt.includes(rule.promptContains)) &&
+      (rule.containerNameContains === undefined || containerName.includes(rule.containerNameContains)),
+  )?.mode;
+}

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listContainers, type ContainerStatus } from './container-state.js';
+import { settingsPath, type SimulatorSettings } from './settings.js';
+import { binDir, containersDir } from './sim-home.js';
+
+export type { SimulatorSettings } from './settings.js';
+export { readStartRecord, type StartRecord } from './record.js';
+export { setFaults, type FaultMode, type FaultRule } from './faults.js';
+
+/** Executables in `<home>/bin` and the compiled script each one runs. */
+const SHIMS: Record<string, string> = {
+  docker: 'docker.js',
+  'nvidia-smi': 'nvidia-smi.js',
+  torchrun: 'torchrun.js',
+};
+
+export interface InstalledSimulator {
+  dockerBin: string;
+  nvidiaSmiBin: string;
+  home: string;
+}
+
+export async function installSimulator(home: string, settings: SimulatorSettings): Promise<InstalledSimulator> {
+  const absoluteHome = resolve(home);
+  const scripts = compiledScriptsDir();
+  await mkdir(binDir(absoluteHome), { recursive: true });
+  await mkdir(containersDir(absoluteHome), { recursive: true });
+  await writeFile(settingsPath(absoluteHome), JSON.stringify(settings, null, 2));
+  for (const [name, script] of Object.entries(SHIMS)) {
+    const target = join(scripts, script);
+    if (!existsSync(target)) {
+      throw new Error(`GPU-host simulator is not built: ${target} is missing (run \`npm run build\`)`);
+    }
+    const shim = join(binDir(absoluteHome), name);
+    const command = [process.execPath, target, '--sim-home', absoluteHome].map(quoteForShell).join(' ');
+    await writeFile(shim, `#!/bin/sh\nexec ${command} "$@"\n`);
+    await chmod(shim, 0o755);
+  }
+  return {
+    dockerBin: join(binDir(absoluteHome), 'docker'),
+    nvidiaSmiBin: join(binDir(absoluteHome), 'nvidia-smi'),
+    home: absoluteHome,
+  };
+}
+
+/** Run from `dist/simulator/install.js` the scripts are siblings; run from the TypeScript source they are in `dist/`. */
+function compiledScriptsDir(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  return import.meta.url.endsWith('.ts') ? resolve(here, '..', 'dist', 'simulator') : here;
+}
+
+function quoteForShell(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+export interface SimContainer {
+  name: string;
+  id: string;
+  status: ContainerStatus;
+  exitCode: number;
+  pid: number;
+  labels: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export async function listSimContainers(home: string): Promise<SimContainer[]> {
+  return listContainers(resolve(home)).map(({ config, state }) => ({
+    name: config.name,
+    id: config.id,
+    status: state.status,
+    exitCode: state.exitCode,
+    pid: state.pid,
+    labels: config.labels,
+    startedAt: state.startedAt,
+    finishedAt: state.finishedAt,
+  }));
+}

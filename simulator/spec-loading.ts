@@ -1,0 +1,86 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Namespace } from './argparse.js';
+import type { Logger } from './loguru.js';
+import { dumpsPython, reprPython } from './python-json.js';
+import { frame, PythonException, type PyFrame } from './python-traceback.js';
+import { FLOAT_ARGS } from './transfer-args.js';
+
+export const VALID_HINT_KEYS = ['vis', 'seg', 'edge', 'depth', 'keypoint', 'upscale', 'hdmap', 'lidar'];
+
+const TRANSFER = 'cosmos_transfer1/diffusion/inference/transfer.py';
+const MAIN_FRAME = frame(TRANSFER, 412, '<module>', 'args, control_inputs = parse_arguments()');
+const PARSE_FRAME = frame(TRANSFER, 211, 'parse_arguments', 'control_inputs, json_args = load_controlnet_specs(cmd_args)');
+const LOAD_WHERE = 'cosmos_transfer1/diffusion/inference/inference_utils.py';
+
+export type ControlBlock = Record<string, unknown>;
+export type TransferArgs = Record<string, unknown>;
+
+export interface TransferInputs {
+  args: TransferArgs;
+  controls: Record<string, ControlBlock>;
+}
+
+/**
+ * parse_arguments() after argparse: split the spec into control blocks and args, then let each JSON arg win over
+ * argparse unless its exact `--key` token is in argv (so `--seed=5` loses to the spec's seed).
+ */
+export function loadTransferInputs(namespace: Namespace, argv: string[], log: Logger): TransferInputs {
+  const { controls, jsonArgs } = loadControlnetSpecs(String(namespace.controlnet_specs));
+  log('INFO', `${TRANSFER}:214:parse_arguments`, `control_inputs: ${dumpsPython(controls)}`);
+  log('INFO', `${TRANSFER}:215:parse_arguments`, `args in json: ${dumpsPython(jsonArgs)}`);
+  const args: TransferArgs = { ...namespace };
+  const floatKeys = new Set(FLOAT_ARGS);
+  for (const [key, value] of Object.entries(jsonArgs)) {
+    if (argv.includes(`--${key}`)) continue;
+    args[key] = value;
+    floatKeys.delete(key);
+  }
+  log('INFO', `${TRANSFER}:222:parse_arguments`, `final args: ${dumpsPython(args, floatKeys)}`);
+  return { args, controls };
+}
+
+function loadControlnetSpecs(path: string): { controls: Record<string, ControlBlock>; jsonArgs: TransferArgs } {
+  const frames = [MAIN_FRAME, PARSE_FRAME];
+  const openFrame = frame(LOAD_WHERE, 318, 'load_controlnet_specs', 'with open(cfg.controlnet_specs, "r") as f:');
+  if (!existsSync(path)) {
+    throw new PythonException('FileNotFoundError', `[Errno 2] No such file or directory: ${reprPython(path)}`, [...frames, openFrame]);
+  }
+  const spec = parseJson(readFileSync(path, 'utf8'), [...frames, openFrame]);
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new PythonException('AttributeError', `'${Array.isArray(spec) ? 'list' : typeof spec}' object has no attribute 'items'`, [
+      ...frames,
+      frame(LOAD_WHERE, 324, 'load_controlnet_specs', 'for hint_key, config in controlnet_specs_in.items():'),
+    ]);
+  }
+  const controls: Record<string, ControlBlock> = {};
+  const jsonArgs: TransferArgs = {};
+  for (const [key, value] of Object.entries(spec as Record<string, unknown>)) {
+    if (VALID_HINT_KEYS.includes(key)) {
+      controls[key] = value as ControlBlock;
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      throw new PythonException('ValueError', `Invalid hint_key: ${key}. Must be one of {${VALID_HINT_KEYS.map((k) => `'${k}'`).join(', ')}}`, [
+        ...frames,
+        frame(LOAD_WHERE, 330, 'load_controlnet_specs', 'raise ValueError(f"Invalid hint_key: {hint_key}. Must be one of {valid_hint_keys}")'),
+      ]);
+    } else {
+      jsonArgs[key] = value;
+    }
+  }
+  return { controls, jsonArgs };
+}
+
+export function parseJson(text: string, frames: PyFrame[]): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const position = Number(/position (\d+)/.exec((error as Error).message)?.[1] ?? 0);
+    const before = text.slice(0, position).split('\n');
+    const line = before.length;
+    const column = (before.at(-1)?.length ?? 0) + 1;
+    throw new PythonException(
+      'json.decoder.JSONDecodeError',
+      `Expecting value: line ${line} column ${column} (char ${position})`,
+      [...frames, frame('/usr/lib/python3.12/json/decoder.py', 355, 'raw_decode', 'raise JSONDecodeError("Expecting value", s, err.value) from None')],
+    );
+  }
+}
