@@ -25,14 +25,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (!process.env.KEEP_TEST_ARTIFACTS) await rm(dir, { recursive: true, force: true });
   };
 
-  try {
-    const started = await Promise.all([startTemporal(dir, stops), startPostgres(dir, stops)]);
-    project.provide('temporalAddress', started[0]);
-    project.provide('databaseUrl', started[1]);
-  } catch (err) {
+  // allSettled: if one fails, the other must finish starting before teardown can stop it.
+  const [temporal, database] = await Promise.allSettled([startTemporal(dir, stops), startPostgres(dir, stops)]);
+  if (temporal.status === 'rejected' || database.status === 'rejected') {
     await teardown();
-    throw err;
+    throw temporal.status === 'rejected' ? temporal.reason : (database as PromiseRejectedResult).reason;
   }
+  project.provide('temporalAddress', temporal.value);
+  project.provide('databaseUrl', database.value);
   return teardown;
 }
 
