@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { probeMp4File } from '../../src/gpu/mp4.js';
+import { baseSpec, createSim, transferCommand, waitForExitCode, writeJob, type Sim } from './helpers.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+const run = promisify(execFile);
+
+let sim: Sim;
+beforeEach(async () => {
+  sim = await createSim({ gpus: 2 });
+});
+afterEach(async () => {
+  await sim.cleanup();
+});
+
+const TRICKY_PROMPT = 'Robot says "hi" & it\'s $(rm -rf /) `whoami` ; exit 1\nSecond line\twith tab — ünïcødé ✓ $HOME';
+
+async function runJob(job: string, spec: Record<string, unknown>, extra: string[] = [], nproc = 1) {
+  await writeJob(sim, job, spec);
+  const gpus = nproc === 1 ? '"device=0"' : '"device=0,1"';
+  const started = await sim.runContainer(`cosmos-transfer-${job}`, transferCommand(job, extra, nproc), ['--gpus', gpus]);
+  expect(started.code).toBe(0);
+  const exitCode = await waitForExitCode(sim, `cosmos-transfer-${job}`);
+  const logs = await sim.docker('logs', `cosmos-transfer-${job}`);
+  return { exitCode, ...logs, outputs: join(sim.workspace, 'cosmos-jobs', job, 'outputs') };
+}
+
+describe('fake cosmos-transfer1 transfer.py in single mode', () => {
+  it('writes the output video at the bucket size with the input frame count, and the prompt byte-for-byte', async () => {
+    const job = 'rs_ok';
+    const result = await runJob(job, baseSpec(job, { prompt: TRICKY_PROMPT, vis: { control_weight: 0.25 } }));
+    expect(result.exitCode).toBe(0);
+    expect(await probeMp4File(join(result.outputs, 'output.mp4'))).toMatchObject({ width: 1280, height: 704, frames: 121, fps: 24 });
+    expect(await readFile(join(result.outputs, 'output.txt'), 'utf8')).toBe(TRICKY_PROMPT);
+    expect(await probeMp4File(join(result.outputs, 'vis_input_control_0.mp4'))).toMatchObject({ width: 320, height: 180, frames: 121 });
+    expect((await readdir(result.outputs)).sort()).toEqual(['output.mp4', 'output.txt', 'vis_input_control_0.mp4']);
+  });
+
+  it('logs the milestones in order in loguru format on stdout and a tqdm bar on stderr', async () => {
+    const job = 'rs_log';
+    const result = await runJob(job, baseSpec(job, { seg: { control_weight: 0.25 } }));
+    expect(result.exitCode).toBe(0);
+    const milestones = [
+      'control_inputs: {', 'args in json: {', 'final args: {', 'Start creating base model',
+      'Loading base model checkpoint (local): checkpoints/nvidia/Cosmos-Transfer1-7B/base_model.pt',
+      'Done loading the base model checkpoint.', 'Loading ctrl model from ckpt_path: ', 'Using random seed 1.',
+      'running preprocessor', 'no input_control provided for seg. generating input control video with',
+      'Running batch generation with batch_size=1', 'Running guardrail checks on all prompts',
+      'Running text embedding on all prompts', 'Starting T5 compute', 'Completed T5 compute', 'Run generation',
+      'Starting latent encoding', 'Starting diffusion sampling', 'Completed diffusion sampling', 'Completed VAE decode',
+      'Finish generation', 'Run guardrail on generated videos', `Saved video to cosmos-jobs/${job}/outputs/output.mp4`,
+      `Saved prompt to cosmos-jobs/${job}/outputs/output.txt`,
+    ];
+    let position = 0;
+    for (const milestone of milestones) {
+      const found = result.stdout.indexOf(milestone, position);
+      expect(found, milestone).toBeGreaterThanOrEqual(position);
+      position = found;
+    }
+    expect(result.stdout).toMatch(/^\[\d\d-\d\d \d\d:\d\d:\d\d\|INFO\|cosmos_transfer1\/diffusion\/inference\/transfer\.py:\d+:parse_arguments\] control_inputs: \{$/m);
+    expect(result.stderr).toMatch(/^\r {2}0%\| {10}\| 0\/1 \[00:00<\?, \?it\/s\]\r100%\|██████████\| 1\/1 \[\d\d:\d\d<00:00, +\d+\.\d\d(s\/it|it\/s)\]\n$/);
+  });
+
+  it('uses the nearest aspect bucket and one chunk per 120 frames after the first', async () => {
+    const job = 'rs_43';
+    await writeJob(sim, job, {});
+    const input = join(sim.workspace, 'cosmos-jobs', job, 'inputs', 'four-three.mp4');
+    await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=30', '-frames:v', '122', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', input]);
+    const spec = baseSpec(job, { input_video_path: `cosmos-jobs/${job}/inputs/four-three.mp4`, depth: undefined, edge: { control_weight: 0.5 } });
+    const result = await runJob(job, spec, ['--fps', '16']);
+    expect(result.exitCode).toBe(0);
+    expect(await probeMp4File(join(result.outputs, 'output.mp4'))).toMatchObject({ width: 960, height: 704, frames: 122, fps: 16 });
+    expect(result.stdout.match(/Starting diffusion sampling/g)).toHaveLength(2);
+    expect(result.stderr).toContain('| 2/2 [');
+  });
+
+  it('takes the frame count from the shortest of the input and control videos', async () => {
+    const job = 'rs_short';
+    await writeJob(sim, job, {});
+    const shortDepth = join(sim.workspace, 'cosmos-jobs', job, 'inputs', 'short-depth.mp4');
+    await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=24', '-frames:v', '57', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', shortDepth]);
+    const spec = baseSpec(job, { depth: { control_weight: 0.5, input_control: `cosmos-jobs/${job}/inputs/short-depth.mp4` } });
+    const result = await runJob(job, spec);
+    expect(await probeMp4File(join(result.outputs, 'output.mp4'))).toMatchObject({ frames: 57 });
+  });
+
+  it('lets a flag given as its own token win over the spec, but not a --key=value flag', async () => {
+    const separate = await runJob('rs_sep', baseSpec('rs_sep', { seed: 7 }), ['--seed', '5']);
+    expect(separate.stdout).toContain('Using random seed 5.');
+    const joined = await runJob('rs_eq', baseSpec('rs_eq', { seed: 7 }), ['--seed=5']);
+    expect(joined.stdout).toContain('Using random seed 7.');
+  });
+
+  it('runs one process per GPU: every rank writes its own control video, rank 0 saves the output', async () => {
+    const job = 'rs_2gpu';
+    const result = await runJob(job, baseSpec(job, { vis: { control_weight: 0.3 } }), [], 2);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Initialized distributed training with local rank 0');
+    expect(result.stdout).toContain('Initialized distributed training with local rank 1');
+    expect(result.stdout.match(/Saved video to/g)).toHaveLength(1);
+    expect(result.stderr).toContain('Setting OMP_NUM_THREADS environment variable for each process to be 1');
+    expect((await readdir(result.outputs)).sort()).toEqual(['output.mp4', 'output.txt', 'vis_input_control_0.mp4', 'vis_input_control_1.mp4']);
+  });
+});
+
+describe('fake transfer.py argument and spec errors', () => {
+  it('answers an unknown flag like argparse, and torchrun reports the failed child with exit 1', async () => {
+    const job = 'rs_badflag';
+    const result = await runJob(job, baseSpec(job), ['--not_a_flag', 'x']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^usage: transfer\.py \[-h\]/m);
+    expect(result.stderr).toContain('transfer.py: error: unrecognized arguments: --not_a_flag x');
+    expect(result.stderr).toContain('torch.distributed.elastic.multiprocessing.errors.ChildFailedError');
+    expect(result.stderr).toContain('exitcode  : 2');
+    expect(existsSync(join(result.outputs, 'output.mp4'))).toBe(false);
+  });
+
+  it('rejects an invalid choice and a missing value', async () => {
+    const choice = await runJob('rs_choice', baseSpec('rs_choice'), ['--blur_strength', 'extreme']);
+    expect(choice.stderr).toContain("error: argument --blur_strength: invalid choice: 'extreme' (choose from 'very_low', 'low', 'medium', 'high', 'very_high')");
+    const missing = await runJob('rs_missing', baseSpec('rs_missing'), ['--seed']);
+    expect(missing.stderr).toContain('error: argument --seed: expected one argument');
+  });
+
+  it.each([
+    ['an unknown dict key', { color: { control_weight: 0.5 } }, 'ValueError: Invalid hint_key: color'],
+    ['no input video with sigma_max < 80', { input_video_path: '' }, "ValueError: Must have 'input_video' specified if sigma_max < 80"],
+    ['no input video and a control without input_control', { input_video_path: '', sigma_max: 80, vis: { control_weight: 0.5 } }, "ValueError: vis controlnet must have 'input_control' video specified if no 'input_video' specified."],
+    ['a negative control weight', { vis: { control_weight: -0.5 } }, 'ValueError: Control weight for vis must be a valid non-negative float or a path to a .pt file.'],
+    ['a non-numeric control weight', { edge: { control_weight: 'lots' } }, "ValueError: could not convert string to float: 'lots'"],
+    ['a missing input video', { input_video_path: 'cosmos-jobs/nope/inputs/missing.mp4' }, "FileNotFoundError: [Errno 2] No such file or directory: 'cosmos-jobs/nope/inputs/missing.mp4'"],
+  ])('fails with exit 1 and no output on %s', async (_, overrides, message) => {
+    const job = `rs_spec_${Math.random().toString(16).slice(2, 8)}`;
+    const result = await runJob(job, baseSpec(job, overrides));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`[rank0]: ${message}`);
+    expect(result.stderr).toContain('[rank0]: Traceback (most recent call last):');
+    expect(existsSync(join(result.outputs, 'output.mp4'))).toBe(false);
+  });
+
+  it('fails on a spec file that is not JSON', async () => {
+    const job = 'rs_json';
+    await writeJob(sim, job, {});
+    await import('node:fs/promises').then((fs) => fs.writeFile(join(sim.workspace, 'cosmos-jobs', job, 'inputs', 'spec.json'), '{"prompt": '));
+    await sim.runContainer(`cosmos-transfer-${job}`, transferCommand(job));
+    expect(await waitForExitCode(sim, `cosmos-transfer-${job}`)).toBe(1);
+    expect((await sim.docker('logs', `cosmos-transfer-${job}`)).stderr).toContain('json.decoder.JSONDecodeError: Expecting value');
+  });
+});
