@@ -1,23 +1,25 @@
 import { ArgparseExit } from './argparse.js';
 import { formatTraceback, PythonException } from './python-traceback.js';
 import { createContext } from './sim-context.js';
+import { parseSimHome } from './sim-home.js';
 import { runTransfer } from './transfer.js';
 import { runUpsampler } from './upsampler.js';
 
-/** One "python <script> args..." process, as torchrun starts it per rank: dispatches on the script path. */
+/** One `python <script> args...` process (started by torchrun per rank, or by the `python` shim): dispatches on the script path. */
 const SCRIPTS: Record<string, typeof runTransfer> = {
   'cosmos_transfer1/diffusion/inference/transfer.py': runTransfer,
   'cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py': runUpsampler,
 };
 
 async function main(): Promise<number> {
-  const [script = '', ...args] = process.argv.slice(2);
+  const { home, args: argv } = parseSimHome(process.argv.slice(2));
+  const [script = '', ...args] = dropInterpreterFlags(argv);
   const entry = Object.entries(SCRIPTS).find(([suffix]) => script === suffix || script.endsWith(`/${suffix}`));
   if (!entry) {
     process.stderr.write(`/usr/bin/python: can't open file '${script}': [Errno 2] No such file or directory\n`);
     return 2;
   }
-  const context = createContext();
+  const context = createContext(home);
   try {
     await entry[1](context, args);
     return 0;
@@ -32,6 +34,12 @@ async function main(): Promise<number> {
     }
     throw error;
   }
+}
+
+/** `python -u script.py` and the like: interpreter switches before the script do not matter here. */
+function dropInterpreterFlags(argv: string[]): string[] {
+  const first = argv.findIndex((arg) => !/^-[uBOsEI]+$/.test(arg));
+  return first === -1 ? [] : argv.slice(first);
 }
 
 main().then((code) => {

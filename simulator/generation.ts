@@ -69,5 +69,7 @@ async function injectSamplingFault(context: SimContext, items: PreparedItem[], c
   if (fault === undefined) return;
   if (fault === 'hang') await hangForever();
   await sleepSimulated(context, chunkSeconds / 4);
+  // Rank 0 fails first, so torchrun reports it as the root cause, as it usually does.
+  if (context.rank > 0) await new Promise((resolve) => setTimeout(resolve, 500));
   throw fault === 'oom' ? outOfMemoryError(context) : genericRuntimeError();
 }

@@ -15,6 +15,7 @@ const SHIMS: Record<string, string> = {
   docker: 'docker.js',
   'nvidia-smi': 'nvidia-smi.js',
   torchrun: 'torchrun.js',
+  python: 'cosmos-worker.js',
 };
 
 export interface InstalledSimulator {

@@ -17,8 +17,7 @@ export interface SimContext {
   slowFactor: number;
 }
 
-export function createContext(): SimContext {
-  const home = process.env.COSMOS_SIM_HOME ?? '';
+export function createContext(home: string): SimContext {
   const underTorchrun = process.env.RANK !== undefined;
   const rank = Number(process.env.RANK ?? 0);
   return {

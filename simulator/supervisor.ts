@@ -81,6 +81,5 @@ function containerEnv(container: ContainerConfig): NodeJS.ProcessEnv {
     if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
   }
   env.COSMOS_SIM_CONTAINER = container.name;
-  env.COSMOS_SIM_HOME = home;
   return env;
 }

@@ -63,11 +63,10 @@ async function main(): Promise<number> {
   }
   const worker = fileURLToPath(new URL('./cosmos-worker.js', import.meta.url));
   const children = Array.from({ length: nproc }, (_, rank) =>
-    spawn(process.execPath, [worker, script, ...scriptArgs], {
+    spawn(process.execPath, [worker, '--sim-home', home, script, ...scriptArgs], {
       stdio: 'inherit',
       env: {
         ...process.env,
-        COSMOS_SIM_HOME: home,
         RANK: String(rank),
         LOCAL_RANK: String(rank),
         GROUP_RANK: '0',
