@@ -20,7 +20,10 @@ export function classifyContainerFailure(exitCode: number, log: string, oomKille
   const valueError = find(/^(\[rank\d+\]:\s*)?ValueError: /);
   if (valueError) return { kind: 'bad_input', message: `Cosmos rejected the job: ${valueError.replace(/^\[rank\d+\]:\s*/, '')}` };
 
-  return { kind: 'container_failed', message: `the container exited with code ${exitCode}:\n${tailText}` };
+  // torchrun ends with its own ChildFailedError summary; the model's exception above it is what a person needs.
+  const exception = lines.findLast((line) => /^(\[rank\d+\]:\s*)?[\w.]*(Error|Exception): /.test(line) && !/ChildFailedError/.test(line));
+  const headline = exception ? `: ${exception.replace(/^\[rank\d+\]:\s*/, '')}` : '';
+  return { kind: 'container_failed', message: `the container exited with code ${exitCode}${headline}\n${tailText}` };
 }
 
 function stripLoguru(line: string): string {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
@@ -115,4 +115,18 @@ function toToml(root: Record<string, unknown>, host: Record<string, unknown>): s
   const sections = Object.entries(root).filter(([, v]) => typeof v === 'object' && !Array.isArray(v))
     .map(([name, v]) => `[${name}]\n${table(v as Record<string, unknown>)}`);
   return `${table(root)}\n\n${sections.join('\n\n')}\n\n[[hosts]]\n${table(host)}\n`;
+}
+
+/** A copy of the demo inputs with different bytes (a random MP4 `free` box appended), so no cache has them yet. */
+export async function makeUniqueInputs(parent: string): Promise<string> {
+  const dir = await mkdtemp(join(parent, 'inputs-'));
+  for (const name of ['color.mp4', 'depth.mp4']) {
+    const original = await readFile(join(demoInputs, name));
+    const padding = randomBytes(4096);
+    const box = Buffer.alloc(8);
+    box.writeUInt32BE(8 + padding.length, 0);
+    box.write('free', 4, 'ascii');
+    await writeFile(join(dir, name), Buffer.concat([original, box, padding]));
+  }
+  return dir;
 }
