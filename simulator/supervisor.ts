@@ -66,6 +66,7 @@ child.on('exit', (code, signal) => {
 });
 
 function killGroup(pid: number): void {
+  if (pid <= 1) return;
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {

@@ -101,7 +101,7 @@ export async function createSim(settings: Partial<SimulatorSettings> = {}): Prom
       ),
     async cleanup() {
       for (const container of await listSimContainers(installed.home)) {
-        if (container.status !== 'running') continue;
+        if (container.status !== 'running' || container.pid <= 1) continue;
         try {
           process.kill(-container.pid, 'SIGKILL');
         } catch {
