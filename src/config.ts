@@ -48,11 +48,11 @@ const configSchema = z.object({
     retry_initial_interval: duration.default('2s'),
     retry_maximum_interval: duration.default('1m'),
     poll_interval: duration.default('2s'),
-  }).default({} as never),
+  }).prefault({}),
   hosts: z.array(hostSchema).default([]),
   defaults: z.object({
     negative_prompt: z.string().default('The video captures a game playing, with bad crappy graphics and cartoonish frames. It represents a recording of old outdated games. The lighting looks very fake. The textures are very raw and basic. The geometries are very primitive. The images are very pixelated and of poor CG quality. There are many subtitles in the footage. Overall, the video is unrealistic at all.'),
-  }).default({} as never),
+  }).prefault({}),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
