@@ -1,3 +1,4 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startInference, webUiLink } from './client/runs.js';
@@ -14,6 +15,7 @@ import { startWorker } from './worker.js';
 /** The end-to-end demo: embedded stack, worker, one prompt from the sample inputs, one inference, the result. */
 async function runDemo(): Promise<number> {
   const out = createOutput();
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const config = loadConfig();
   out.line(out.bold('cosmos-workflow demo'));
   const stack = await startEmbeddedStack(config, (line) => out.line(`  ${line}`));
