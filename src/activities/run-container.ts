@@ -1,7 +1,7 @@
 import {
   activityInfo, ApplicationFailure, cancellationDetails, CancelledFailure, heartbeat, sleep,
 } from '@temporalio/activity';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { addRunEvent, markRunRunning, updateRunProgress } from '../db/queries/runs.js';
 import { classifyContainerFailure } from '../gpu/classify-failure.js';
 import {
@@ -55,7 +55,7 @@ export function createContainerActivities(deps: ActivityDeps) {
           for (const milestone of milestones) await addRunEvent(deps.db, { runId: run.id, ...milestone });
           const current = tracker.current();
           if (milestones.length > 0) await updateRunProgress(deps.db, run.id, current.stage, current.progress);
-          heartbeat({ containerName: name, phase: current.stage, progress: current.progress });
+          heartbeat({ containerName: name, phase: current.stage, progress: current.progress, logOffset: await localSize(localLog) });
           if (!state || !isLive(state)) break;
           await sleep(deps.pollIntervalMs);
         }
@@ -84,5 +84,7 @@ export function createContainerActivities(deps: ActivityDeps) {
     },
   };
 }
+
+const localSize = (path: string) => stat(path).then((s) => s.size, () => 0);
 
 const isLive = (state: ContainerState) => state.status === 'running' || state.status === 'created' || state.status === 'restarting';

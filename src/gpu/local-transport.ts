@@ -64,8 +64,14 @@ function execLocal(hostName: string, argv: readonly string[], options: ExecOptio
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      options.onOutput?.(chunk, 'stdout');
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      options.onOutput?.(chunk, 'stderr');
+    });
     child.on('error', (error) => {
       reject(new RemoteCommandError({ command: argv.join(' '), host: hostName, exitCode: null, signal: null, stderr: error.message, cause: error }));
     });

@@ -181,8 +181,14 @@ function execRemote(
       const onAbort = () => abort('cancelled');
       options.signal?.addEventListener('abort', onAbort, { once: true });
       stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => { stdout += chunk; });
-      stream.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+      stream.on('data', (chunk: string) => {
+        stdout += chunk;
+        options.onOutput?.(chunk, 'stdout');
+      });
+      stream.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        options.onOutput?.(chunk, 'stderr');
+      });
       stream.on('close', (code: number | null, signal?: string) => {
         if (timer) clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);

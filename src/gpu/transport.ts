@@ -3,6 +3,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Exit codes that resolve instead of throwing (0 always does). */
   okExitCodes?: number[];
+  /** Called with output as it arrives, for long commands such as `docker logs -f`. */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface ExecResult { stdout: string; stderr: string; exitCode: number }

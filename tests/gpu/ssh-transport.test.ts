@@ -1,0 +1,89 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostUnreachableError, RemoteCommandError } from '../../src/gpu/remote-command-error.js';
+import { createSshTransport, type SshTarget } from '../../src/gpu/ssh-transport.js';
+import type { GpuHostTransport } from '../../src/gpu/transport.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+
+describe('SSH transport against a real sshd', () => {
+  let dir: string;
+  let sshd: TestSshd;
+  let target: SshTarget;
+  let transport: GpuHostTransport;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cosmos-ssh-'));
+    await chmod(dir, 0o755);
+    sshd = await startSshd({ dir: join(dir, 'sshd') });
+    target = { name: 'test-host', host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint };
+    transport = createSshTransport(target);
+  });
+  afterAll(async () => {
+    await transport?.close();
+    await sshd?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs argv remotely with every argument arriving intact', async () => {
+    const args = ["it's", '$(id)', '`id`', 'a b', '"q"', 'new\nline'];
+    const { stdout } = await transport.exec(['printf', '%s\\0', ...args]);
+    expect(stdout.split('\0').slice(0, -1)).toEqual(args);
+  });
+
+  it('raises one error type carrying host, command, exit code and stderr tail', async () => {
+    const error = await transport.exec(['sh', '-c', 'echo boom >&2; exit 3']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteCommandError);
+    expect(error).toMatchObject({ host: 'test-host', exitCode: 3, stderrTail: 'boom\n' });
+    expect((error as Error).message).toMatch(/test-host: `sh -c .*` failed \(exit code 3\): boom/);
+  });
+
+  it('streams output as it arrives and can be cancelled', async () => {
+    const seen: string[] = [];
+    const controller = new AbortController();
+    const running = transport.exec(['sh', '-c', 'echo first; sleep 30'], {
+      signal: controller.signal,
+      onOutput: (chunk) => {
+        seen.push(chunk);
+        controller.abort();
+      },
+    });
+    await expect(running).rejects.toThrow(/cancelled/);
+    expect(seen.join('')).toContain('first');
+  });
+
+  it('uploads and downloads with progress, byte counts and sha256, and reads byte ranges', async () => {
+    const payload = randomBytes(300_000);
+    const local = join(dir, 'payload.bin');
+    await writeFile(local, payload);
+    const progress: number[] = [];
+    const remote = join(dir, 'remote', 'payload.bin');
+    await transport.mkdirp(join(dir, 'remote'));
+    const sent = await transport.upload(local, remote, { onProgress: (n) => progress.push(n) });
+    const sha256 = createHash('sha256').update(payload).digest('hex');
+    expect(sent).toEqual({ bytes: payload.length, sha256 });
+    expect(progress.at(-1)).toBe(payload.length);
+    expect((await transport.readRange(remote, 1000, 10)).equals(payload.subarray(1000, 1010))).toBe(true);
+    expect((await transport.readRange(remote, payload.length, 10)).length).toBe(0);
+    const back = join(dir, 'back.bin');
+    expect(await transport.download(remote, back)).toEqual({ bytes: payload.length, sha256 });
+    expect((await readFile(back)).equals(payload)).toBe(true);
+    expect(await transport.stat(join(dir, 'remote', 'missing'))).toBeNull();
+  });
+
+  it('refuses a host whose key does not match the pinned fingerprint', async () => {
+    const wrong = createSshTransport({ ...target, hostKeyFingerprint: `SHA256:${'A'.repeat(43)}` });
+    const error = await wrong.exec(['true']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostUnreachableError);
+    expect((error as Error).message).toMatch(/does not match the configured one/);
+    await wrong.close();
+  });
+
+  it('trusts a host listed in a known_hosts file', async () => {
+    const viaKnownHosts = createSshTransport({ ...target, hostKeyFingerprint: undefined, knownHostsPath: sshd.knownHostsPath });
+    expect((await viaKnownHosts.exec(['echo', 'ok'])).stdout).toBe('ok\n');
+    await viaKnownHosts.close();
+  });
+});
