@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { hostPathForWrite } from './container-fs.js';
 import { genericRuntimeError, hangForever, outOfMemoryError } from './fault-effects.js';
 import { sleepSimulated, type SimContext } from './sim-context.js';
 import { startProgressBar } from './tqdm.js';
@@ -59,7 +60,7 @@ export async function generateBatch(context: SimContext, targets: OutputTarget[]
   for (const { item, videoPath, promptPath } of targets) {
     await writeVideo(videoPath, { ...item.output, frames: item.frames, fps: settings.fps });
     context.log('INFO', `${TRANSFER}:385:demo`, `Saved video to ${videoPath}`);
-    writeFileSync(promptPath, item.prompt, 'utf8');
+    writeFileSync(hostPathForWrite(promptPath), item.prompt, 'utf8');
     context.log('INFO', `${TRANSFER}:388:demo`, `Saved prompt to ${promptPath}`);
   }
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { hostPathForRead } from './container-fs.js';
 import type { Namespace } from './argparse.js';
 import type { Logger } from './loguru.js';
 import { dumpsPython, reprPython } from './python-json.js';
@@ -42,10 +43,11 @@ export function loadTransferInputs(namespace: Namespace, argv: string[], log: Lo
 function loadControlnetSpecs(path: string): { controls: Record<string, ControlBlock>; jsonArgs: TransferArgs } {
   const frames = [MAIN_FRAME, PARSE_FRAME];
   const openFrame = frame(LOAD_WHERE, 318, 'load_controlnet_specs', 'with open(cfg.controlnet_specs, "r") as f:');
-  if (!existsSync(path)) {
+  const hostPath = hostPathForRead(path);
+  if (hostPath === undefined) {
     throw new PythonException('FileNotFoundError', `[Errno 2] No such file or directory: ${reprPython(path)}`, [...frames, openFrame]);
   }
-  const spec = parseJson(readFileSync(path, 'utf8'), [...frames, openFrame]);
+  const spec = parseJson(readFileSync(hostPath, 'utf8'), [...frames, openFrame]);
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new PythonException('AttributeError', `'${Array.isArray(spec) ? 'list' : typeof spec}' object has no attribute 'items'`, [
       ...frames,

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import { nowRfc3339Nano } from './clock.js';
+import { CONTAINER_FS_ENV, type ContainerFs } from './container-fs.js';
 import {
   configPath, initialState, logPath, statePath, writeState, type ContainerConfig, type ContainerState,
 } from './container-state.js';
@@ -82,5 +84,11 @@ function containerEnv(container: ContainerConfig): NodeJS.ProcessEnv {
     if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
   }
   env.COSMOS_SIM_CONTAINER = container.name;
+  const fs: ContainerFs = {
+    mounts: container.mounts.map(({ source, destination }) => ({ source, destination })),
+    workdir: container.workingDir,
+    rootfs: join(containerDir(home, name), 'rootfs'),
+  };
+  env[CONTAINER_FS_ENV] = JSON.stringify(fs);
   return env;
 }

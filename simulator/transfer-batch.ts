@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { hostPathForRead } from './container-fs.js';
 import { reprPython } from './python-json.js';
 import { frame, PythonException } from './python-traceback.js';
 import type { SimContext } from './sim-context.js';
@@ -21,10 +22,11 @@ export function readBatchItems(
   controls: Record<string, ControlBlock>,
   folder: string,
 ): TransferItem[] {
-  if (!existsSync(path)) {
+  const hostPath = hostPathForRead(path);
+  if (hostPath === undefined) {
     throw new PythonException('FileNotFoundError', `[Errno 2] No such file or directory: ${reprPython(path)}`, READ_FRAMES);
   }
-  const lines = readFileSync(path, 'utf8').split('\n');
+  const lines = readFileSync(hostPath, 'utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
   const parseFrames = [...READ_FRAMES, frame('cosmos_transfer1/utils/io.py', 47, 'read_prompts_from_file', 'prompts.append(json.loads(line.strip()))')];
   return lines.map((line, index) => {

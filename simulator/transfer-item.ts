@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostPathForWrite } from './container-fs.js';
 import type { FaultMode } from './faults.js';
 import { frame, type PyFrame } from './python-traceback.js';
 import { sleepSimulated, type SimContext } from './sim-context.js';
@@ -51,7 +52,7 @@ function weightIsPositive(weight: unknown): boolean {
 
 /** The preprocessor: reads the input and control videos and computes the missing controls from the input video. */
 export async function prepareItem(context: SimContext, item: TransferItem, upscale: boolean): Promise<PreparedItem> {
-  mkdirSync(item.workDir, { recursive: true });
+  mkdirSync(hostPathForWrite(item.workDir), { recursive: true });
   context.log('INFO', `${PREPROCESSORS}:52:__call__`, 'running preprocessor');
   const input = item.inputVideo ? await readVideo(item.inputVideo, READ_FRAMES) : undefined;
   let frames = input?.frames ?? Number.POSITIVE_INFINITY;

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from './argparse.js';
+import { hostPathForWrite } from './container-fs.js';
 import { killLikeHostOom, missingCheckpointError } from './fault-effects.js';
 import { generateBatch, type OutputTarget } from './generation.js';
 import { checkPrompts, findBlockReason } from './guardrail.js';
@@ -25,7 +26,7 @@ export async function runTransfer(context: SimContext, argv: string[]): Promise<
   }
   validateControlnetSpecs(args, controls, context.log);
   const folder = String(args.video_save_folder);
-  mkdirSync(folder, { recursive: true });
+  mkdirSync(hostPathForWrite(folder), { recursive: true });
   const batchPath = args.batch_input_path;
   const items: TransferItem[] = typeof batchPath === 'string' && batchPath !== ''
     ? readBatchItems(context, batchPath, controls, folder)

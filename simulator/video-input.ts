@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
 import { probeMp4File, type Mp4Info } from '../src/gpu/mp4.js';
+import { hostPathForRead } from './container-fs.js';
 import { PythonException, type PyFrame } from './python-traceback.js';
 import { reprPython } from './python-json.js';
 
@@ -32,11 +32,12 @@ export function countChunks(frames: number): number {
 }
 
 export async function readVideo(path: string, frames: PyFrame[]): Promise<Mp4Info> {
-  if (!existsSync(path)) {
+  const hostPath = hostPathForRead(path);
+  if (hostPath === undefined) {
     throw new PythonException('FileNotFoundError', `[Errno 2] No such file or directory: ${reprPython(path)}`, frames);
   }
   try {
-    const info = await probeMp4File(path);
+    const info = await probeMp4File(hostPath);
     return { ...info, frames: Math.min(info.frames, MAX_FRAMES) };
   } catch (error) {
     throw new PythonException('RuntimeError', `Error reading ${path}: ${(error as Error).message}`, frames);

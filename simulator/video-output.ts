@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { hostPathForWrite } from './container-fs.js';
 import { writeMinimalMp4 } from './mp4-writer.js';
 
 export interface VideoShape {
@@ -11,7 +12,8 @@ export interface VideoShape {
 }
 
 /** Renders a test pattern with ffmpeg when it is on PATH (grey for control videos), else writes a minimal MP4. */
-export async function writeVideo(path: string, shape: VideoShape, grey = false): Promise<void> {
+export async function writeVideo(containerPath: string, shape: VideoShape, grey = false): Promise<void> {
+  const path = hostPathForWrite(containerPath);
   mkdirSync(dirname(path), { recursive: true });
   const ffmpeg = findOnPath('ffmpeg');
   if (!ffmpeg) return writeMinimalMp4(path, shape.width, shape.height, shape.frames, shape.fps);

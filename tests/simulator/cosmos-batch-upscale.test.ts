@@ -39,7 +39,7 @@ describe('fake transfer.py in batch mode', () => {
       JSON.stringify({ visual_input: `${inputs}/color.mp4`, prompt: 'second item', control_overrides: { vis: { input_control: `${inputs}/depth.mp4` }, seg: { control_weight: 1 } } }),
     ]);
     const result = await runContainerToEnd(`cosmos-transfer-${job}`, transferCommand(job, batchArgs));
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr).toBe(0);
     const outputs = join(sim.workspace, 'cosmos-jobs', job, 'outputs');
     expect(await readFile(join(outputs, 'video_0', 'prompt.txt'), 'utf8')).toBe('first "item" $(x)');
     expect(await readFile(join(outputs, 'video_1', 'prompt.txt'), 'utf8')).toBe('second item');
@@ -85,7 +85,7 @@ describe('fake 4K upscaler and prompt upsampler', () => {
     await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x704:rate=24', '-frames:v', '9', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', join(sim.workspace, inputs, 'short.mp4')]);
     await writeFile(join(sim.workspace, inputs, 'spec.json'), JSON.stringify({ input_video_path: `${inputs}/short.mp4`, upscale: { control_weight: 0.5 } }));
     const result = await runContainerToEnd(`cosmos-upscale-${job}`, transferCommand(job, ['--num_steps', '10', '--batch_size', '2']));
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain('Setting batch_size=1 as upscale does not support batch generation');
     const output = join(sim.workspace, 'cosmos-jobs', job, 'outputs', 'output.mp4');
     expect(await probeMp4File(output)).toMatchObject({ width: 3840, height: 2112, frames: 9, fps: 24 });
@@ -99,7 +99,7 @@ describe('fake 4K upscaler and prompt upsampler', () => {
       'torchrun', '--nproc_per_node=1', 'cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py',
       '--prompt', prompt, '--input_video', `${inputs}/color.mp4`, '--checkpoint_dir', 'checkpoints', '--offload_prompt_upsampler',
     ]);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr).toBe(0);
     const line = result.stdout.split('\n').find((l) => l.includes('Upsampled prompt: '));
     const text = line?.slice(line.indexOf('Upsampled prompt: ') + 'Upsampled prompt: '.length) ?? '';
     expect(text.startsWith('A robot arm in an office "at night". ')).toBe(true);
@@ -125,7 +125,7 @@ describe('fake 4K upscaler and prompt upsampler', () => {
     const job = 'rs_ups';
     await writeJob(sim, job, baseSpec(job, { prompt: 'A short prompt', vis: { control_weight: 0.3 } }));
     const result = await runContainerToEnd(`cosmos-transfer-${job}`, transferCommand(job, ['--upsample_prompt', '--offload_prompt_upsampler']));
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain('Upsampling prompt 1/1: A short prompt');
     const saved = await readFile(join(sim.workspace, 'cosmos-jobs', job, 'outputs', 'output.txt'), 'utf8');
     expect(saved.startsWith('A short prompt. ')).toBe(true);

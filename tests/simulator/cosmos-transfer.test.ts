@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -34,7 +34,7 @@ describe('fake cosmos-transfer1 transfer.py in single mode', () => {
   it('writes the output video at the bucket size with the input frame count, and the prompt byte-for-byte', async () => {
     const job = 'rs_ok';
     const result = await runJob(job, baseSpec(job, { prompt: TRICKY_PROMPT, vis: { control_weight: 0.25 } }));
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr).toBe(0);
     expect(await probeMp4File(join(result.outputs, 'output.mp4'))).toMatchObject({ width: 1280, height: 704, frames: 121, fps: 24 });
     expect(await readFile(join(result.outputs, 'output.txt'), 'utf8')).toBe(TRICKY_PROMPT);
     expect(await probeMp4File(join(result.outputs, 'vis_input_control_0.mp4'))).toMatchObject({ width: 320, height: 180, frames: 121 });
@@ -44,7 +44,7 @@ describe('fake cosmos-transfer1 transfer.py in single mode', () => {
   it('logs the milestones in order in loguru format on stdout and a tqdm bar on stderr', async () => {
     const job = 'rs_log';
     const result = await runJob(job, baseSpec(job, { seg: { control_weight: 0.25 } }));
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr).toBe(0);
     const milestones = [
       'control_inputs: {', 'args in json: {', 'final args: {', 'Start creating base model',
       'Loading base model checkpoint (local): checkpoints/nvidia/Cosmos-Transfer1-7B/base_model.pt',
@@ -73,7 +73,7 @@ describe('fake cosmos-transfer1 transfer.py in single mode', () => {
     await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=30', '-frames:v', '122', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', input]);
     const spec = baseSpec(job, { input_video_path: `cosmos-jobs/${job}/inputs/four-three.mp4`, depth: undefined, edge: { control_weight: 0.5 } });
     const result = await runJob(job, spec, ['--fps', '16']);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr).toBe(0);
     expect(await probeMp4File(join(result.outputs, 'output.mp4'))).toMatchObject({ width: 960, height: 704, frames: 122, fps: 16 });
     expect(result.stdout.match(/Starting diffusion sampling/g)).toHaveLength(2);
     expect(result.stderr).toContain('| 2/2 [');
@@ -89,6 +89,25 @@ describe('fake cosmos-transfer1 transfer.py in single mode', () => {
     expect(await probeMp4File(join(result.outputs, 'output.mp4'))).toMatchObject({ frames: 57 });
   });
 
+  it('sees inputs as the container does: relative and /workspace symlinks work, links to host-only paths do not', async () => {
+    const cache = join(sim.workspace, 'cosmos-cache', 'sha256');
+    await mkdir(cache, { recursive: true });
+    const linkInputs = async (job: string, colorTarget: (cached: string) => string) => {
+      const inputs = join(sim.workspace, await writeJob(sim, job, baseSpec(job, { input_video_path: `/workspace/cosmos-jobs/${job}/inputs/color.mp4` })));
+      await rename(join(inputs, 'color.mp4'), join(cache, `${job}-color`));
+      await rename(join(inputs, 'depth.mp4'), join(cache, `${job}-depth`));
+      await symlink(colorTarget(join(cache, `${job}-color`)), join(inputs, 'color.mp4'));
+      await symlink(`/workspace/cosmos-cache/sha256/${job}-depth`, join(inputs, 'depth.mp4'));
+      await sim.runContainer(job, transferCommand(job));
+      return waitForExitCode(sim, job);
+    };
+    expect(await linkInputs('rs_rel', () => '../../../cosmos-cache/sha256/rs_rel-color')).toBe(0);
+    expect(await linkInputs('rs_abs', (hostPath) => hostPath)).toBe(1);
+    expect((await sim.docker('logs', 'rs_abs')).stderr).toContain(
+      "FileNotFoundError: [Errno 2] No such file or directory: '/workspace/cosmos-jobs/rs_abs/inputs/color.mp4'",
+    );
+  });
+
   it('lets a flag given as its own token win over the spec, but not a --key=value flag', async () => {
     const separate = await runJob('rs_sep', baseSpec('rs_sep', { seed: 7 }), ['--seed', '5']);
     expect(separate.stdout).toContain('Using random seed 5.');
@@ -99,7 +118,7 @@ describe('fake cosmos-transfer1 transfer.py in single mode', () => {
   it('runs one process per GPU: every rank writes its own control video, rank 0 saves the output', async () => {
     const job = 'rs_2gpu';
     const result = await runJob(job, baseSpec(job, { vis: { control_weight: 0.3 } }), [], 2);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain('Initialized distributed training with local rank 0');
     expect(result.stdout).toContain('Initialized distributed training with local rank 1');
     expect(result.stdout.match(/Saved video to/g)).toHaveLength(1);
