@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/global-setup.ts'],
+    setupFiles: ['tests/setup-runtime.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     teardownTimeout: 30_000,
