@@ -69,7 +69,7 @@ export function writeState(home: string, name: string, state: ContainerState): v
   writeJsonAtomic(statePath(containerDir(home, name)), state);
 }
 
-export function isProcessAlive(pid: number): boolean {
+function isProcessAlive(pid: number): boolean {
   if (pid <= 0) return false;
   try {
     process.kill(pid, 0);

@@ -32,7 +32,7 @@ export function inspectContainers(home: string, args: string[]): number {
   return missing ? 1 : 0;
 }
 
-export function describeContainer({ config, state }: Container): object {
+function describeContainer({ config, state }: Container): object {
   const [path = '', ...pathArgs] = [...(config.entrypoint ?? []), ...config.cmd];
   return {
     Id: config.id,

@@ -34,7 +34,7 @@ async function forEachContainer(
 }
 
 /** Signals the container's process group; a pid of 0 or 1 would mean our own group or every process, so never. */
-export function signalGroup(pid: number, signal: NodeJS.Signals | number): void {
+function signalGroup(pid: number, signal: NodeJS.Signals | number): void {
   if (pid <= 1) return;
   try {
     process.kill(-pid, signal);

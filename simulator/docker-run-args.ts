@@ -34,7 +34,7 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
 };
 
 /** The fake image's WORKDIR and environment, like the cosmos-transfer1 image. */
-export const IMAGE_WORKDIR = '/workspace';
+const IMAGE_WORKDIR = '/workspace';
 
 export interface RunRequest {
   name: string | undefined;

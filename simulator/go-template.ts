@@ -79,7 +79,7 @@ function describe(token: Token): string {
 }
 
 /** Go's %v: maps as map[k:v], slices as [a b], nil as <no value>. */
-export function formatValue(value: unknown): string {
+function formatValue(value: unknown): string {
   if (value === undefined) return '<no value>';
   if (value === null) return '<nil>';
   if (Array.isArray(value)) return `[${value.map(formatValue).join(' ')}]`;

@@ -11,7 +11,7 @@ export interface SimulatorSettings {
 
 export type ResolvedSettings = Required<SimulatorSettings>;
 
-export const DEFAULT_SETTINGS: ResolvedSettings = {
+const DEFAULT_SETTINGS: ResolvedSettings = {
   gpus: 1,
   gpuName: 'NVIDIA H100 80GB HBM3',
   timeScale: 1,

@@ -6,7 +6,7 @@ import { dumpsPython, reprPython } from './python-json.js';
 import { frame, PythonException, type PyFrame } from './python-traceback.js';
 import { FLOAT_ARGS } from './transfer-args.js';
 
-export const VALID_HINT_KEYS = ['vis', 'seg', 'edge', 'depth', 'keypoint', 'upscale', 'hdmap', 'lidar'];
+const VALID_HINT_KEYS = ['vis', 'seg', 'edge', 'depth', 'keypoint', 'upscale', 'hdmap', 'lidar'];
 
 const TRANSFER = 'cosmos_transfer1/diffusion/inference/transfer.py';
 const MAIN_FRAME = frame(TRANSFER, 412, '<module>', 'args, control_inputs = parse_arguments()');

@@ -2,10 +2,10 @@ import type { ArgSpec } from './argparse.js';
 
 const PRESETS = ['very_low', 'low', 'medium', 'high', 'very_high'];
 
-export const DEFAULT_PROMPT =
+const DEFAULT_PROMPT =
   'The video captures a stunning, photorealistic scene with remarkable attention to detail, giving it a lifelike appearance that is almost indistinguishable from reality. It appears to be from a high-budget 4K movie, showcasing ultra-high-definition quality with impeccable resolution.';
 
-export const DEFAULT_NEGATIVE_PROMPT =
+const DEFAULT_NEGATIVE_PROMPT =
   'The video captures a game playing, with bad crappy graphics and cartoonish frames. It represents a recording of old outdated games. The lighting looks very fake. The textures are very raw and basic. The geometries are very primitive. The images are very pixelated and of poor CG quality. There are many subtitles in the footage. Overall, the video is unrealistic at all.';
 
 /** The argparse definition of cosmos_transfer1/diffusion/inference/transfer.py. */

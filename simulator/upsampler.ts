@@ -13,7 +13,7 @@ const LOAD_SECONDS = 60;
 const INFERENCE_SECONDS = 15;
 
 /** The Pixtral upsampler's rewrite, made deterministic: the prompt on one line plus a fixed cinematic description. */
-export function rewritePrompt(prompt: string): string {
+function rewritePrompt(prompt: string): string {
   const base = prompt.replace(/\s+/g, ' ').trim().replace(/[.!?]+$/, '') || 'Describe the following images';
   return `${base}. The scene is captured in crisp, photorealistic detail under soft, natural lighting with realistic shadows and reflections; textures, colors and materials stay true to life, and the camera moves smoothly and steadily so that every object remains consistent with its surroundings from the first frame to the last.`;
 }

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { installSimulator, listSimContainers, type SimulatorSettings } from '../../simulator/install.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SAMPLES = join(ROOT, 'samples', 'demo');
+const SAMPLES = join(ROOT, 'samples', 'demo');
 
 /** The shims run dist/simulator/*.js: rebuild the simulator alone when a source is newer than its output. */
-export function ensureSimulatorBuilt(): void {
+function ensureSimulatorBuilt(): void {
   const lock = join(ROOT, 'dist', '.simulator-build.lock');
   mkdirSync(dirname(lock), { recursive: true });
   for (;;) {
@@ -65,7 +65,7 @@ export interface Sim {
   cleanup(): Promise<void>;
 }
 
-export function runCommand(file: string, args: string[]): Promise<CommandResult> {
+function runCommand(file: string, args: string[]): Promise<CommandResult> {
   return new Promise((resolvePromise) => {
     execFile(file, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -158,10 +158,6 @@ export async function waitForExitCode(sim: Sim, name: string): Promise<number> {
   const result = await sim.docker('wait', name);
   if (result.code !== 0) throw new Error(`docker wait ${name} failed: ${result.stderr}`);
   return Number(result.stdout.trim());
-}
-
-export async function readLogs(sim: Sim, name: string): Promise<CommandResult> {
-  return sim.docker('logs', name);
 }
 
 export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
