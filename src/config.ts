@@ -50,6 +50,11 @@ const configSchema = z.object({
     poll_interval: duration.default('2s'),
   }).prefault({}),
   hosts: z.array(hostSchema).default([]),
+  api: z.object({
+    bind: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8700),
+    token: z.string().min(16, 'at least 16 characters').optional(),
+  }).prefault({}),
   defaults: z.object({
     negative_prompt: z.string().default('The video captures a game playing, with bad crappy graphics and cartoonish frames. It represents a recording of old outdated games. The lighting looks very fake. The textures are very raw and basic. The geometries are very primitive. The images are very pixelated and of poor CG quality. There are many subtitles in the footage. Overall, the video is unrealistic at all.'),
   }).prefault({}),
@@ -121,4 +126,5 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
   if (env.TEMPORAL_NAMESPACE) section('temporal').namespace = env.TEMPORAL_NAMESPACE;
   if (env.COSMOS_TEMPORAL_UI_URL) section('temporal').ui_url = env.COSMOS_TEMPORAL_UI_URL;
   if (env.COSMOS_TASK_QUEUE) section('temporal').task_queue = env.COSMOS_TASK_QUEUE;
+  if (env.COSMOS_API_TOKEN) section('api').token = env.COSMOS_API_TOKEN;
 }
