@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from './argparse.js';
 import { hostPathForWrite } from './container-fs.js';
+import { requireCudaDevice } from './cuda-device.js';
 import { killLikeHostOom, missingCheckpointError } from './fault-effects.js';
 import { generateBatch, type OutputTarget } from './generation.js';
 import { checkPrompts, findBlockReason } from './guardrail.js';
 import { createLogger } from './loguru.js';
+import { frame } from './python-traceback.js';
 import { faultFor, sleepSimulated, type SimContext } from './sim-context.js';
 import { loadTransferInputs, type ControlBlock, type TransferArgs } from './spec-loading.js';
 import { validateControlnetSpecs } from './spec-validation.js';
@@ -69,6 +71,7 @@ async function loadModels(
   controls: Record<string, ControlBlock>,
   items: TransferItem[],
 ): Promise<void> {
+  requireCudaDevice(context, frame(TRANSFER, 281, 'demo', 'pipeline = DiffusionControl2WorldGenerationPipeline('));
   const checkpointDir = String(args.checkpoint_dir);
   const baseModel = args.is_av_sample === true ? 'Cosmos-Transfer1-7B-Sample-AV' : 'Cosmos-Transfer1-7B';
   const loadSeconds = context.settings.modelLoadSeconds;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from './argparse.js';
+import { requireCudaDevice } from './cuda-device.js';
 import { hangForever, killLikeHostOom, genericRuntimeError, outOfMemoryError } from './fault-effects.js';
 import { frame, PythonException } from './python-traceback.js';
 import { faultFor, sleepSimulated, type SimContext } from './sim-context.js';
@@ -33,6 +34,7 @@ export async function runUpsampler(context: SimContext, argv: string[]): Promise
   await readVideo(String(args.input_video), frames);
   const checkpoint = `${String(args.checkpoint_dir).replace(/\/$/, '')}/nvidia/Cosmos-UpsamplePrompt1-12B-Transfer`;
   context.log('INFO', `${SCRIPT}:58:__init__`, `Loading prompt upsampler from ${checkpoint}`);
+  requireCudaDevice(context, frame(SCRIPT, 121, 'main', 'pipeline = create_vlm_prompt_upsampler(args.checkpoint_dir)'));
   if (fault === 'missing_checkpoint') {
     throw new PythonException('FileNotFoundError', `[Errno 2] No such file or directory: '${checkpoint}/params.json'`, [
       frame(SCRIPT, 171, '<module>', 'main(args)'),

@@ -162,6 +162,20 @@ describe('fake transfer.py argument and spec errors', () => {
     expect(existsSync(join(result.outputs, 'output.mp4'))).toBe(false);
   });
 
+  it('needs a GPU: no --gpus means no driver, and more processes than GPUs an invalid device ordinal', async () => {
+    const job = 'rs_nogpu';
+    await writeJob(sim, job, baseSpec(job));
+    await sim.docker('run', '-d', '--name', job, '-v', `${sim.workspace}:/workspace`, '-w', '/workspace', 'img', ...transferCommand(job));
+    expect(await waitForExitCode(sim, job)).toBe(1);
+    expect((await sim.docker('logs', job)).stderr).toContain('[rank0]: RuntimeError: Found no NVIDIA driver on your system.');
+
+    const job2 = 'rs_fewgpu';
+    await writeJob(sim, job2, baseSpec(job2));
+    await sim.runContainer(job2, transferCommand(job2, [], 2), ['--gpus', '"device=1"']);
+    expect(await waitForExitCode(sim, job2)).toBe(1);
+    expect((await sim.docker('logs', job2)).stderr).toContain('[rank1]: RuntimeError: CUDA error: invalid device ordinal');
+  });
+
   it('fails on a spec file that is not JSON', async () => {
     const job = 'rs_json';
     await writeJob(sim, job, {});

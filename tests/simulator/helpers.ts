@@ -60,7 +60,7 @@ export interface Sim {
   nvidiaSmiBin: string;
   docker(...args: string[]): Promise<CommandResult>;
   nvidiaSmi(...args: string[]): Promise<CommandResult>;
-  /** `docker run -d` with the mounts and flags the orchestrator uses. */
+  /** `docker run -d` with the mounts and flags the orchestrator uses (GPU 0 unless `extra` has --gpus). */
   runContainer(name: string, command: string[], extra?: string[]): Promise<CommandResult>;
   cleanup(): Promise<void>;
 }
@@ -97,7 +97,8 @@ export async function createSim(settings: Partial<SimulatorSettings> = {}): Prom
     runContainer: (name, command, extra = []) =>
       docker(
         'run', '-d', '--name', name, '--label', `cosmos.run_id=${name}`, '-v', `${workspace}:/workspace`,
-        '-w', '/workspace', '-e', 'PYTHONPATH=/workspace', '--ipc=host', ...extra, 'cosmos-transfer1:sim', ...command,
+        '-w', '/workspace', '-e', 'PYTHONPATH=/workspace', '--ipc=host',
+        ...(extra.includes('--gpus') ? [] : ['--gpus', '"device=0"']), ...extra, 'cosmos-transfer1:sim', ...command,
       ),
     async cleanup() {
       for (const container of await listSimContainers(installed.home)) {
