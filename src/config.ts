@@ -48,6 +48,7 @@ const configSchema = z.object({
     retry_initial_interval: duration.default('2s'),
     retry_maximum_interval: duration.default('1m'),
     poll_interval: duration.default('2s'),
+    hang_timeout: duration.default('45m'),
   }).prefault({}),
   hosts: z.array(hostSchema).default([]),
   api: z.object({

@@ -9,7 +9,7 @@ import { createSshTransport } from './gpu/ssh-transport.js';
 import type { GpuHostTransport } from './gpu/transport.js';
 import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
 import { installSimulator } from '../simulator/install.js';
-import { gpuTaskQueue } from './workflows/types.js';
+import { gpuTaskQueue, hostIoTaskQueue } from './workflows/types.js';
 
 export interface WorkerHandle {
   /** Resolves when every worker has stopped (after a signal or `shutdown()`). */
@@ -22,7 +22,9 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
   if (config.simulatedHost) await ensureSimulator(config);
   const { db, close: closeDb } = createDb(endpoints.databaseUrl);
   const hosts = new Map<string, GpuHost>(config.hosts.map((host) => [host.name, { config: host, transport: openTransport(host) }]));
-  const activities = createActivities({ db, hosts, dataDir: config.dataDir, pollIntervalMs: parseDurationMs(config.temporal.poll_interval) });
+  const activities = createActivities({
+    db, hosts, dataDir: config.dataDir, pollIntervalMs: parseDurationMs(config.temporal.poll_interval), hangTimeoutMs: parseDurationMs(config.temporal.hang_timeout),
+  });
   const connection = await NativeConnection.connect({ address: endpoints.temporalAddress });
   const namespace = config.temporal.namespace;
 
@@ -31,13 +33,23 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
       connection, namespace, taskQueue: config.temporal.task_queue, workflowsPath: findWorkflowsPath(), activities,
       shutdownGraceTime: '5s',
     }),
-    ...await Promise.all(config.hosts.map((host) => Worker.create({
-      connection, namespace, taskQueue: gpuTaskQueue(host.name), activities,
-      identity: `cosmos-gpu-worker/${host.name}@${process.pid}`,
-      // A cancel reaches an activity only through a heartbeat response; keep that under a few seconds.
-      maxHeartbeatThrottleInterval: '5s',
-      shutdownGraceTime: '5s',
-    }))),
+    ...await Promise.all(config.hosts.flatMap((host) => [
+      Worker.create({
+        connection, namespace, taskQueue: gpuTaskQueue(host.name), activities,
+        identity: `cosmos-gpu-worker/${host.name}@${process.pid}`,
+        // The GPU slots of this host: at most this many containers run at once.
+        maxConcurrentActivityTaskExecutions: gpuSlots(host),
+        // A cancel reaches an activity only through a heartbeat response; keep that under a few seconds.
+        maxHeartbeatThrottleInterval: '5s',
+        shutdownGraceTime: '5s',
+      }),
+      Worker.create({
+        connection, namespace, taskQueue: hostIoTaskQueue(host.name), activities,
+        identity: `cosmos-io-worker/${host.name}@${process.pid}`,
+        maxHeartbeatThrottleInterval: '5s',
+        shutdownGraceTime: '5s',
+      }),
+    ])),
   ];
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
     await Promise.all([...hosts.values()].map((h) => h.transport.close()));
@@ -51,6 +63,10 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
       await done;
     },
   };
+}
+
+export function gpuSlots(host: GpuHostConfig): number {
+  return Math.max(1, Math.floor(host.gpus.length / host.gpus_per_job));
 }
 
 function openTransport(host: GpuHostConfig): GpuHostTransport {

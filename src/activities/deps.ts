@@ -10,6 +10,8 @@ export interface ActivityDeps {
   /** Local artifacts go to `<dataDir>/runs/<run_id>/`. */
   dataDir: string;
   pollIntervalMs: number;
+  /** A running container whose log has not grown for this long is killed (the run fails with `timeout`). */
+  hangTimeoutMs: number;
 }
 
 export function requireHost(deps: ActivityDeps, name: string): GpuHost {

@@ -29,9 +29,7 @@ export async function createPrompt(
   const name = request.name === undefined ? deriveName(text) : checkName(request.name);
   const inputs = await readInputs(request.videoDir);
   const modelType = request.modelType ?? 'transfer';
-  const contentKey = createHash('sha256')
-    .update(JSON.stringify([modelType, text, negative, inputs.video.sha256, inputs.depth?.sha256 ?? null, inputs.seg?.sha256 ?? null]))
-    .digest('hex');
+  const contentKey = computeContentKey(modelType, text, negative, inputs);
   return insertPrompt(db, { id: newPromptId(), name, modelType, promptText: text, negativePrompt: negative, inputs, contentKey });
 }
 
@@ -83,4 +81,21 @@ async function readVideo(path: string, required: boolean): Promise<VideoRef | nu
     const what = required ? 'input video' : `${basename(path)}`;
     throw new InputError(`${path} is not a usable ${what}: ${(error as Error).message}`);
   }
+}
+
+/** The prompt an enhance run produces: same inputs, the upsampled text, `<name>_enhanced`, linked to its parent. */
+export async function createEnhancedPrompt(db: Db, parent: Prompt, text: string): Promise<Prompt> {
+  const promptText = checkText(text, 'enhanced prompt text');
+  const contentKey = computeContentKey(parent.modelType, promptText, parent.negativePrompt, parent.inputs);
+  const { prompt } = await insertPrompt(db, {
+    id: newPromptId(), name: `${parent.name.slice(0, 71)}_enhanced`, modelType: parent.modelType, promptText,
+    negativePrompt: parent.negativePrompt, inputs: parent.inputs, parameters: parent.parameters, contentKey, parentPromptId: parent.id,
+  });
+  return prompt;
+}
+
+function computeContentKey(modelType: string, text: string, negative: string, inputs: PromptInputs): string {
+  return createHash('sha256')
+    .update(JSON.stringify([modelType, text, negative, inputs.video.sha256, inputs.depth?.sha256 ?? null, inputs.seg?.sha256 ?? null]))
+    .digest('hex');
 }

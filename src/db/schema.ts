@@ -27,6 +27,8 @@ export interface RunOutputs {
   upload?: { bytesSent: number; filesSent: number; filesReused: number };
   video?: { width: number; height: number; frames: number; fps: number };
   enhancedText?: string;
+  /** On an enhance run: the prompt it created from the upsampled text. */
+  enhancedPromptId?: string;
 }
 
 const timestamps = {

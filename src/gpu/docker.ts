@@ -1,9 +1,13 @@
 import type { GpuHostConfig } from '../config.js';
+import { formatGpuLabel, gpuLabel } from './gpu-allocation.js';
 import { RemoteCommandError } from './remote-command-error.js';
-import { quoteCommand } from './shell-quote.js';
+import { quoteArg, quoteCommand } from './shell-quote.js';
 import type { GpuHostTransport } from './transport.js';
 
 export const completionMarker = '[COSMOS_COMPLETE] exit_code=';
+
+/** A model argument: literal, or the contents of a file the container's shell reads (keeps prompts off command lines). */
+export type ModelArg = string | { contentsOf: string };
 
 export interface ContainerJob {
   name: string;
@@ -11,7 +15,7 @@ export interface ContainerJob {
   modelType: string;
   gpuDevices: number[];
   /** The model script and its arguments, run under torchrun with one process per GPU. */
-  modelArgs: string[];
+  modelArgs: ModelArg[];
   /** Relative to /workspace. */
   logPath: string;
 }
@@ -22,15 +26,17 @@ export function containerNameFor(modelType: string, runId: string): string {
 
 /** The full `docker run` argv. Detached and without --rm: the exit code and files must survive an orchestrator crash. */
 export function buildDockerRunArgv(host: GpuHostConfig, job: ContainerJob): string[] {
-  const torchrun = ['torchrun', `--nproc_per_node=${job.gpuDevices.length}`, '--nnodes=1', '--node_rank=0', ...job.modelArgs];
+  const torchrun = ['torchrun', `--nproc_per_node=${job.gpuDevices.length}`, '--nnodes=1', '--node_rank=0']
+    .concat(job.modelArgs.map((arg) => (typeof arg === 'string' ? quoteArg(arg) : `"$(cat -- ${quoteArg(arg.contentsOf)})"`)) as string[]);
   const log = job.logPath;
-  const script = `${quoteCommand(torchrun)} 2>&1 | tee ${quoteCommand([log])}; code=\${PIPESTATUS[0]}; `
+  const script = `${torchrun.join(' ')} 2>&1 | tee ${quoteCommand([log])}; code=\${PIPESTATUS[0]}; `
     + `echo "${completionMarker}$code" >> ${quoteCommand([log])}; exit $code`;
   return [
     host.docker, 'run', '-d',
     '--name', job.name,
     '--label', `cosmos.run_id=${job.runId}`,
     '--label', `cosmos.model_type=${job.modelType}`,
+    '--label', `${gpuLabel}=${formatGpuLabel(job.gpuDevices)}`,
     '--gpus', `"device=${job.gpuDevices.join(',')}"`,
     '--ipc=host',
     '-v', `${host.remote_dir}:/workspace`,

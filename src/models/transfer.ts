@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PromptInputs } from '../db/schema.js';
+import type { ModelType } from './model-job.js';
 
 const weight = z.number().finite().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const preset = z.enum(['very_low', 'low', 'medium', 'high', 'very_high']);
@@ -103,3 +104,29 @@ export function transferModelArgs(job: { specPath: string; outputDir: string; gp
 export function countChunks(frames: number): number {
   return Math.max(1, Math.ceil((frames - 1) / 120));
 }
+
+const inputLinkNames = { video: 'color.mp4', depth: 'depth.mp4', seg: 'segmentation.mp4' } as const;
+
+export const transferModel: ModelType = {
+  name: 'transfer',
+  planJob({ run, prompt }) {
+    const params = resolveTransferParams(run.executionConfig);
+    const selected = selectJobInputs(prompt.inputs, params);
+    const inputsDir = `cosmos-jobs/${run.id}/inputs`;
+    const pathOf = (role: keyof typeof inputLinkNames) => `${inputsDir}/${inputLinkNames[role]}`;
+    const spec = buildTransferSpec({ text: prompt.promptText, negative: prompt.negativePrompt }, params, {
+      video: pathOf('video'),
+      ...(selected.depth ? { depth: pathOf('depth') } : {}),
+      ...(selected.seg ? { seg: pathOf('seg') } : {}),
+    });
+    assertKnownSpecKeys(spec);
+    return {
+      inputs: Object.entries(selected).map(([role, file]) => ({ linkName: inputLinkNames[role as keyof typeof inputLinkNames], file: file! })),
+      texts: { 'spec.json': `${JSON.stringify(spec, null, 2)}\n` },
+      modelArgs: (layout, gpus) => transferModelArgs({ specPath: layout.rel.specPath, outputDir: layout.rel.outputsDir, gpus }),
+      gpus: (available) => available,
+      chunks: countChunks(prompt.inputs.video.frames),
+      primaryOutput: 'output.mp4',
+    };
+  },
+};

@@ -1,1 +1,4 @@
+export { enhance } from './enhance.js';
 export { inference } from './inference.js';
+export { enhanceThenInference, inferenceThenUpscale } from './two-step.js';
+export { upscale } from './upscale.js';

@@ -6,7 +6,8 @@ export interface PipelineTimeouts {
   retryMaximum: string;
 }
 
-export interface InferenceInput {
+/** Every pipeline starts from one run row the client created; follow-up runs are created by the workflow. */
+export interface PipelineInput {
   runId: string;
   promptId: string;
   promptName: string;
@@ -14,13 +15,23 @@ export interface InferenceInput {
   timeouts: PipelineTimeouts;
 }
 
-export interface InferenceResult {
-  runId: string;
-  outputDir: string;
-  video: string;
+export interface EnhanceThenInferenceInput extends PipelineInput {
+  /** Transfer parameters for the inference on the enhanced prompt. */
+  inferenceParams: Record<string, unknown>;
 }
 
+export interface InferenceThenUpscaleInput extends PipelineInput {
+  upscaleParams: Record<string, unknown>;
+}
+
+export interface PipelineResult { runIds: string[] }
+
+export interface RunProgressUpdate { runId: string; stage: string; progress: number }
+
+/** GPU jobs queue here, one queue per host, limited to the host's GPU slots. */
 export const gpuTaskQueue = (host: string) => `gpu-${host}`;
+/** Uploads, downloads and container stops for a host: no slot limit. */
+export const hostIoTaskQueue = (host: string) => `io-${host}`;
 
 export const jobFailureKinds = [
   'guardrail_blocked', 'out_of_memory', 'bad_input', 'container_failed', 'output_invalid', 'timeout',

@@ -12,6 +12,10 @@ export async function insertRun(db: Db, run: NewRun): Promise<Run> {
   return row;
 }
 
+export async function insertRunIfAbsent(db: Db, run: NewRun): Promise<void> {
+  await db.insert(runs).values(run).onConflictDoNothing({ target: runs.id });
+}
+
 export async function findRun(db: Db, id: string): Promise<Run | undefined> {
   const [row] = await db.select().from(runs).where(eq(runs.id, id));
   return row;
@@ -71,4 +75,11 @@ export async function addRunEvent(
 
 export async function listRunEvents(db: Db, runId: string): Promise<RunEvent[]> {
   return db.select().from(runEvents).where(eq(runEvents.runId, runId)).orderBy(asc(runEvents.id));
+}
+
+/** Pending and running runs per GPU host, for spreading new work over hosts. */
+export async function countOpenRunsByHost(db: Db): Promise<Map<string, number>> {
+  const rows = await db.select({ host: runs.gpuHost, n: sql<number>`count(*)::int` }).from(runs)
+    .where(inArray(runs.status, openStatuses)).groupBy(runs.gpuHost);
+  return new Map(rows.filter((r) => r.host !== null).map((r) => [r.host!, r.n]));
 }

@@ -1,0 +1,14 @@
+import { records } from './activity-proxies.js';
+import { runGpuStep } from './gpu-step.js';
+import { runPipeline } from './pipeline.js';
+import type { PipelineInput, PipelineResult } from './types.js';
+
+/** The 4K upscaler on a completed transfer run's output. */
+export async function upscale(input: PipelineInput): Promise<PipelineResult> {
+  const current = { runId: input.runId, modelType: 'upscale' };
+  return runPipeline(input, current, async () => {
+    const outputs = await runGpuStep({ ...current, host: input.host, timeouts: input.timeouts });
+    await records.recordRunCompleted({ runId: input.runId, outputs });
+    return { runIds: [input.runId] };
+  });
+}
