@@ -4,32 +4,38 @@ export function createOutput(stream: NodeJS.WriteStream = process.stdout) {
   const paint = (code: string) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   return {
     isTty: Boolean(stream.isTTY),
+    color,
     bold: paint('1'), dim: paint('2'), green: paint('32'), red: paint('31'), yellow: paint('33'), cyan: paint('36'),
+    highlight: paint('1;33'),
     line(text = ''): void {
       stream.write(`${text}\n`);
     },
     json(value: unknown): void {
       stream.write(`${JSON.stringify(value, null, 2)}\n`);
     },
+    /** Goes to stderr so that stdout stays parseable. */
+    warn(text: string): void {
+      process.stderr.write(`cosmos: warning: ${text}\n`);
+    },
   };
 }
 
 export type Output = ReturnType<typeof createOutput>;
 
-/** A one-line progress bar redrawn in place on a TTY; elsewhere one line per change of stage. */
+/** A one-line progress bar redrawn in place on a TTY; elsewhere one line per change of label. */
 export function createProgressBar(out: Output, stream: NodeJS.WriteStream = process.stderr) {
-  let lastStage = '';
+  let lastLabel = '';
   return {
-    update(stage: string, fraction: number) {
+    update(label: string, fraction: number) {
       const percent = Math.round(Math.min(Math.max(fraction, 0), 1) * 100);
       if (stream.isTTY) {
         const width = 30;
         const filled = Math.round((percent / 100) * width);
-        stream.write(`\r${out.cyan('█'.repeat(filled))}${out.dim('░'.repeat(width - filled))} ${String(percent).padStart(3)}% ${stage.padEnd(12)}`);
-      } else if (stage !== lastStage) {
-        stream.write(`${stage} (${percent}%)\n`);
+        stream.write(`\r${out.cyan('█'.repeat(filled))}${out.dim('░'.repeat(width - filled))} ${String(percent).padStart(3)}% ${label.padEnd(24)}`);
+      } else if (label !== lastLabel) {
+        stream.write(`${label} (${percent}%)\n`);
       }
-      lastStage = stage;
+      lastLabel = label;
     },
     finish() {
       if (stream.isTTY) stream.write('\n');

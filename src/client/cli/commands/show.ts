@@ -1,55 +1,100 @@
-import { parseArgs } from 'node:util';
+import { describeFailureHint } from '../../../core/failure-hints.js';
 import { InputError } from '../../../core/input-error.js';
 import { isEntityId } from '../../../db/ids.js';
+import { listChildRuns, listRunsOfPrompt } from '../../../db/queries/maintenance.js';
 import { findPrompt } from '../../../db/queries/prompts.js';
 import { findRun, listRunEvents } from '../../../db/queries/runs.js';
-import type { Run } from '../../../db/schema.js';
-import { describeFailureHint } from '../../../core/failure-hints.js';
-import { webUiLink } from '../../runs.js';
+import type { Prompt, Run } from '../../../db/schema.js';
+import { parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
 import type { CliContext } from '../context.js';
+import { formatAge, formatBytes, formatStatus } from '../format.js';
 import type { Output } from '../output.js';
 import { UsageError } from '../usage-error.js';
+import { webUiLinkFor } from '../web-ui.js';
 
-export const showHelp = `Usage: cosmos show <prompt_id|run_id> [--json]
+const options = { json: { type: 'boolean' } } as const;
 
-Shows a prompt, or a run with its stage, progress, files, error (with a hint) and Web UI link.
+export const showCommand: Command = {
+  options,
+  help: `Usage: cosmos show <prompt_id|run_id> [--json]
 
-Example:
-  cosmos show rs_0123…`;
+A prompt: its text, inputs and runs. A run: status, stage and progress, lineage (prompt, parent prompt,
+source run of an upscale, upscales made from it, batch), files, error with a hint, and its Web UI link.
 
-export async function runShow(args: string[], ctx: CliContext, out: Output): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  const [id, ...extra] = positionals;
-  if (id === undefined || extra.length > 0) throw new UsageError('expected one prompt or run id');
-  if (isEntityId(id, 'rs')) {
-    const run = await findRun(ctx.db, id);
-    if (!run) throw new InputError(`run ${id} does not exist`);
-    if (values.json) return out.json({ run, events: await listRunEvents(ctx.db, id), webUi: run.workflowId ? webUiLink(ctx.config, run.workflowId) : null });
-    return printRun(run, ctx, out);
+Options:
+  --json   print {prompt, runs} or {run, prompt, lineage, events, hint, webUi} (docs/cli.md)
+
+Examples:
+  cosmos show rs_0123…
+  cosmos show ps_0123… --json | jq '.runs | length'`,
+
+  async run(args, ctx, out) {
+    const { values, positionals } = parseCommandArgs(args, options);
+    const [id, ...extra] = positionals;
+    if (id === undefined || extra.length > 0) throw new UsageError('expected one prompt or run id');
+    if (isEntityId(id, 'rs')) return showRun(id, ctx, out, Boolean(values.json));
+    if (isEntityId(id, 'ps')) return showPrompt(id, ctx, out, Boolean(values.json));
+    throw new InputError(`"${id}" is neither a prompt id (ps_…) nor a run id (rs_…)`);
+  },
+};
+
+async function showPrompt(id: string, ctx: CliContext, out: Output, json: boolean): Promise<void> {
+  const prompt = await findPrompt(ctx.db, id);
+  if (!prompt) throw new InputError(`prompt ${id} does not exist`);
+  const runs = await listRunsOfPrompt(ctx.db, id);
+  if (json) return out.json({ prompt, runs });
+  out.line(`${out.bold(prompt.id)} ${prompt.name} (${prompt.modelType}) created ${formatAge(prompt.createdAt)}`);
+  out.line(`  text:     ${prompt.promptText}`);
+  if (prompt.parentPromptId) out.line(`  enhanced from ${prompt.parentPromptId}`);
+  for (const [role, file] of Object.entries(prompt.inputs)) {
+    out.line(`  ${role.padEnd(8)}  ${file.path} (${formatBytes(file.bytes)}, ${file.width}×${file.height}, ${file.frames} frames)`);
   }
-  if (isEntityId(id, 'ps')) {
-    const prompt = await findPrompt(ctx.db, id);
-    if (!prompt) throw new InputError(`prompt ${id} does not exist`);
-    if (values.json) return out.json({ prompt });
-    out.line(`${out.bold(prompt.id)} ${prompt.name} (${prompt.modelType})`);
-    out.line(`  text:   ${prompt.promptText}`);
-    for (const [role, file] of Object.entries(prompt.inputs)) out.line(`  ${role.padEnd(6)}  ${file.path} (${file.bytes} bytes, ${file.frames} frames)`);
-    return;
-  }
-  throw new InputError(`"${id}" is neither a prompt id (ps_…) nor a run id (rs_…)`);
+  out.line(`  runs:     ${runs.length === 0 ? 'none' : ''}`);
+  for (const run of runs) out.line(`    ${run.id} ${run.modelType.padEnd(8)} ${formatStatus(run.status, out)} ${formatAge(run.createdAt)}`);
 }
 
-export function printRun(run: Run, ctx: CliContext, out: Output): void {
-  const status = run.status === 'completed' ? out.green(run.status) : run.status === 'failed' ? out.red(run.status) : out.yellow(run.status);
-  out.line(`${out.bold(run.id)} ${run.modelType} ${status}${run.stage ? ` · ${run.stage}` : ''} ${Math.round(run.progress * 100)}%`);
-  out.line(`  prompt: ${run.promptId}   host: ${run.gpuHost ?? '-'}   container: ${run.containerName ?? '-'}`);
-  const video = run.outputs?.files.find((f) => f.name === 'output.mp4');
-  if (video) out.line(`  output: ${video.path}`);
+async function showRun(id: string, ctx: CliContext, out: Output, json: boolean): Promise<void> {
+  const run = await findRun(ctx.db, id);
+  if (!run) throw new InputError(`run ${id} does not exist`);
+  const [prompt, events, children, parentRun] = await Promise.all([
+    findPrompt(ctx.db, run.promptId), listRunEvents(ctx.db, id), listChildRuns(ctx.db, id),
+    run.parentRunId ? findRun(ctx.db, run.parentRunId) : undefined,
+  ]);
+  const lineage = {
+    promptId: run.promptId,
+    parentPromptId: prompt?.parentPromptId ?? null,
+    parentRunId: run.parentRunId,
+    childRunIds: children.map((child) => child.id),
+    batchId: run.batchId,
+    batchIndex: run.batchIndex,
+    enhancedPromptId: run.outputs?.enhancedPromptId ?? null,
+  };
+  const hint = run.failureKind ? describeFailureHint(run.failureKind) : null;
+  const webUi = await webUiLinkFor(ctx.config, run);
+  if (json) return out.json({ run, prompt: prompt ?? null, lineage, events, hint, webUi });
+  await printRun(run, ctx, out, prompt);
+  if (parentRun) out.line(`  source: ${parentRun.id} (${parentRun.modelType}, ${parentRun.status})`);
+  if (children.length > 0) out.line(`  derived: ${children.map((c) => `${c.id} (${c.modelType}, ${c.status})`).join(', ')}`);
+  if (run.batchId) out.line(`  batch:  ${run.batchId} #${run.batchIndex ?? '?'}`);
+  if (lineage.enhancedPromptId) out.line(`  enhanced prompt: ${lineage.enhancedPromptId}`);
+}
+
+export async function printRun(run: Run, ctx: CliContext, out: Output, prompt?: Prompt): Promise<void> {
+  const progress = run.status === 'running' || run.status === 'pending' ? ` ${run.stage ?? 'waiting'} ${Math.round(run.progress * 100)}%` : '';
+  out.line(`${out.bold(run.id)} ${run.modelType} ${formatStatus(run.status, out)}${progress}`);
+  out.line(`  prompt: ${run.promptId}${prompt ? ` (${prompt.name})` : ''}   host: ${run.gpuHost ?? '-'}   container: ${run.containerName ?? '-'}`);
+  const times = [['created', run.createdAt], ['started', run.startedAt], ['finished', run.completedAt]] as const;
+  out.line(`  ${times.filter(([, at]) => at).map(([what, at]) => `${what} ${formatAge(at)}`).join(', ')}${run.rating ? `   rating: ${'★'.repeat(run.rating)}` : ''}`);
+  for (const file of run.outputs?.files ?? []) {
+    if (file.name === 'output.mp4' || file.name === 'output_4k.mp4') out.line(`  output: ${file.path}`);
+  }
   if (run.outputs?.logPath) out.line(`  log:    ${run.outputs.logPath}`);
+  if (run.outputs?.enhancedText) out.line(`  enhanced text: ${run.outputs.enhancedText}`);
   if (run.errorMessage) {
     out.line(`  ${out.red(`error (${run.failureKind})`)}: ${run.errorMessage.split('\n').join('\n    ')}`);
     if (run.failureKind) out.line(`  hint: ${describeFailureHint(run.failureKind)}`);
   }
-  const link = run.workflowId ? webUiLink(ctx.config, run.workflowId) : null;
+  const link = await webUiLinkFor(ctx.config, run);
   if (link) out.line(`  web ui: ${link}`);
 }

@@ -1,0 +1,40 @@
+import type { Command } from './command.js';
+
+export interface CommandEntry {
+  summary: string;
+  usage: string;
+  /** Words accepted as the first argument (for `cosmos list runs`, `cosmos completion bash`, …). */
+  words?: string[];
+  load(): Promise<Command>;
+}
+
+/** Every `cosmos` command, loaded on demand so a command pays only for the modules it uses. */
+export const commandTable: Record<string, CommandEntry> = {
+  'create prompt': { usage: 'create prompt "<text>" <video_dir>', summary: 'store a prompt and its input videos', load: async () => (await import('./commands/create-prompt.js')).createPromptCommand },
+  inference: { usage: 'inference <prompt_id…>', summary: 'run Cosmos-Transfer1 (several ids: a batch)', load: async () => (await import('./commands/inference.js')).inferenceCommand },
+  enhance: { usage: 'enhance <prompt_id>', summary: 'rewrite a prompt with the prompt upsampler', load: async () => (await import('./commands/enhance.js')).enhanceCommand },
+  upscale: { usage: 'upscale <run_id>', summary: 'upscale a finished run to 4K', load: async () => (await import('./commands/upscale.js')).upscaleCommand },
+  list: { usage: 'list prompts|runs', summary: 'list prompts or runs, newest first, with filters', words: ['prompts', 'runs'], load: async () => (await import('./commands/list.js')).listCommand },
+  search: { usage: 'search <text>', summary: 'find prompts (text, name, id) and runs (id)', load: async () => (await import('./commands/search.js')).searchCommand },
+  show: { usage: 'show <prompt_id|run_id>', summary: 'a prompt with its runs, or a run with lineage, files and errors', load: async () => (await import('./commands/show.js')).showCommand },
+  status: { usage: 'status', summary: 'GPUs, containers, orphan containers and zombie runs per host', load: async () => (await import('./commands/status.js')).statusCommand },
+  logs: { usage: 'logs <run_id>', summary: 'print a run\'s log (-f: follow it while it runs)', load: async () => (await import('./commands/logs.js')).logsCommand },
+  cancel: { usage: 'cancel <run_id|batch_id>', summary: 'cancel a run or a whole batch', load: async () => (await import('./commands/cancel.js')).cancelCommand },
+  verify: { usage: 'verify', summary: 'check recorded files against disk and manifests (--fix)', load: async () => (await import('./commands/verify.js')).verifyCommand },
+  delete: { usage: 'delete prompt|run <id>', summary: 'delete a prompt or a run and its files', words: ['prompt', 'run'], load: async () => (await import('./commands/delete.js')).deleteCommand },
+  rate: { usage: 'rate <run_id> <1-5>', summary: 'rate a completed run', load: async () => (await import('./commands/rate.js')).rateCommand },
+  prepare: { usage: 'prepare <png_dir>', summary: 'render a PNG sequence into input videos', load: async () => (await import('./commands/prepare.js')).prepareCommand },
+  worker: { usage: 'worker', summary: 'run the Temporal worker for the configured GPU hosts', load: async () => (await import('./commands/worker.js')).workerCommand },
+  completion: { usage: 'completion bash|zsh', summary: 'print a shell completion script', words: ['bash', 'zsh'], load: async () => (await import('./commands/completion.js')).completionCommand },
+};
+
+/** `create prompt …` is the one two-word command; everything else is named by its first word. */
+export function splitCommand(argv: string[]): { key: string; args: string[] } {
+  if (argv[0] === 'create') return { key: `create ${argv[1] ?? ''}`.trim(), args: argv.slice(2) };
+  return { key: argv[0] ?? '', args: argv.slice(1) };
+}
+
+export function describeCommands(): string {
+  const width = Math.max(...Object.values(commandTable).map((entry) => entry.usage.length));
+  return Object.values(commandTable).map((entry) => `  ${entry.usage.padEnd(width)}  ${entry.summary}`).join('\n');
+}
