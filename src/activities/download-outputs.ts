@@ -1,15 +1,14 @@
-import { ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { addRunEvent, updateRunProgress } from '../db/queries/runs.js';
-import type { OutputFile, RunOutputs } from '../db/schema.js';
-import { sha256OnHost } from '../gpu/content-cache.js';
+import type { RunOutputs } from '../db/schema.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
 import { syncLogTail } from '../gpu/log-sync.js';
 import { probeMp4File } from '../gpu/mp4.js';
-import { hashFile } from '../core/file-hash.js';
 import { readUpsampledPrompt } from '../models/enhance.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
+import { fetchVerifiedFiles, writeManifest } from './fetch-files.js';
 import { loadJob } from './job-context.js';
 
 export function createDownloadActivities(deps: ActivityDeps) {
@@ -19,53 +18,24 @@ export function createDownloadActivities(deps: ActivityDeps) {
      * video parses with frames, and writes manifest.json. Re-running it overwrites, so a retry is safe.
      */
     async downloadRunOutputs(input: { runId: string; host: string }): Promise<RunOutputs> {
-      const { config, transport } = requireHost(deps, input.host);
+      const host = requireHost(deps, input.host);
       const { plan } = await loadJob(deps, input.runId);
-      const primaryOutput = plan.primaryOutput;
-      const layout = describeJobLayout(config.remote_dir, input.runId);
+      const layout = describeJobLayout(host.config.remote_dir, input.runId);
       const runDir = localRunDir(deps, input.runId);
-      await mkdir(runDir, { recursive: true });
       await updateRunProgress(deps.db, input.runId, 'downloading', 0.9);
       await addRunEvent(deps.db, { runId: input.runId, stage: 'downloading', progress: 0.9, message: 'downloading outputs' });
       heartbeat({ phase: 'downloading' });
-      await syncLogTail(transport, layout.abs.logPath, `${runDir}/run.log`);
+      await syncLogTail(host.transport, layout.abs.logPath, `${runDir}/run.log`);
 
-      const remoteFiles = (await transport.listDir(layout.abs.outputsDir).catch(() => []))
-        .filter((entry) => !entry.isDirectory && !entry.name.startsWith('.'));
-      if (primaryOutput && !remoteFiles.some((entry) => entry.name === primaryOutput)) {
-        throw ApplicationFailure.nonRetryable(`the container exited 0 but wrote no ${primaryOutput} on ${config.name}`, 'output_invalid');
+      const fetched = await fetchVerifiedFiles(host, layout.abs.outputsDir, runDir);
+      const primary = plan.primaryOutput;
+      if (primary && !fetched.some((f) => f.name === primary)) {
+        throw ApplicationFailure.nonRetryable(`the container exited 0 but wrote no ${primary} on ${host.config.name}`, 'output_invalid');
       }
-
-      const files: OutputFile[] = [];
-      for (const entry of remoteFiles) {
-        const remotePath = `${layout.abs.outputsDir}/${entry.name}`;
-        const localPath = `${runDir}/${entry.name}`;
-        const partial = `${localPath}.partial`;
-        const got = await transport.download(remotePath, partial, {
-          signal: cancellationSignal(),
-          ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
-          onProgress: (bytes) => heartbeat({ phase: 'downloading', file: entry.name, bytes }),
-        });
-        const remoteHash = await sha256OnHost(transport, remotePath);
-        if (got.bytes !== entry.size || got.sha256 !== remoteHash) {
-          await rm(partial, { force: true });
-          throw new Error(`${entry.name} arrived damaged (${got.bytes}/${entry.size} bytes, sha256 ${got.sha256} vs ${remoteHash}); retrying`);
-        }
-        await rename(partial, localPath);
-        files.push({ name: entry.name, path: localPath, bytes: got.bytes, sha256: got.sha256 });
-      }
-
       await updateRunProgress(deps.db, input.runId, 'verifying', 0.97);
-      const video = primaryOutput ? await verifyVideo(`${runDir}/${primaryOutput}`) : undefined;
-      const enhancedText = primaryOutput ? undefined : await readEnhancedText(`${runDir}/run.log`);
-
-      for (const name of [...Object.keys(plan.texts), 'run.log']) {
-        const path = `${runDir}/${name}`;
-        const { sha256, bytes } = await hashFile(path);
-        files.push({ name, path, bytes, sha256 });
-      }
-      const manifest = files.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 }));
-      await writeFile(`${runDir}/manifest.json`, `${JSON.stringify({ runId: input.runId, files: manifest }, null, 2)}\n`);
+      const video = primary ? await verifyVideo(`${runDir}/${primary}`) : undefined;
+      const enhancedText = primary ? undefined : await readEnhancedText(`${runDir}/run.log`);
+      const files = await writeManifest(input.runId, runDir, fetched, [...Object.keys(plan.texts), 'run.log']);
       await addRunEvent(deps.db, { runId: input.runId, stage: 'verifying', progress: 0.99, message: 'outputs verified' });
       return {
         runDir, files, logPath: `${runDir}/run.log`,
@@ -76,7 +46,7 @@ export function createDownloadActivities(deps: ActivityDeps) {
   };
 }
 
-async function verifyVideo(path: string) {
+export async function verifyVideo(path: string) {
   const name = basename(path);
   const video = await probeMp4File(path).catch((error: unknown) => {
     throw ApplicationFailure.nonRetryable(`${name} is not a playable MP4: ${(error as Error).message}`, 'output_invalid');

@@ -1,3 +1,4 @@
+import { createBatchActivities } from './batch.js';
 import { createDownloadActivities } from './download-outputs.js';
 import { withFailureMapping } from './map-errors.js';
 import { createContainerActivities } from './run-container.js';
@@ -8,6 +9,7 @@ import type { ActivityDeps } from './deps.js';
 export type { ActivityDeps, GpuHost } from './deps.js';
 export type { UploadStats } from './run-records.js';
 export type { ContainerResult } from './run-container.js';
+export type { BatchSegment, SegmentResult } from './batch.js';
 
 export function createActivities(deps: ActivityDeps) {
   const activities = {
@@ -15,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createUploadActivities(deps),
     ...createContainerActivities(deps),
     ...createDownloadActivities(deps),
+    ...createBatchActivities(deps),
   };
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [name, withFailureMapping(fn as (...args: unknown[]) => Promise<unknown>)]),

@@ -167,3 +167,5 @@ export function pipelineTimeouts(config: Config): PipelineTimeouts {
 
 
 export { cancelWork } from './cancel.js';
+export { getBatch, startBatch, type StartBatchRequest } from './batches.js';
+export { planInference } from './plan.js';

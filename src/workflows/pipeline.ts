@@ -41,7 +41,7 @@ export async function runPipeline<T>(input: PipelineInput, current: CurrentRun, 
 
 const knownKinds = new Set<string>([...jobFailureKinds, 'gpu_host_unreachable', 'internal']);
 
-function describeFailure(error: unknown): { kind: FailureKind; message: string } {
+export function describeFailure(error: unknown): { kind: FailureKind; message: string } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure && cause.type && knownKinds.has(cause.type)) {
     return { kind: cause.type as FailureKind, message: cause.message };

@@ -26,6 +26,13 @@ export interface InferenceThenUpscaleInput extends PipelineInput {
 
 export interface PipelineResult { runIds: string[] }
 
+export interface BatchInput {
+  batchId: string;
+  runIds: string[];
+  host: string;
+  timeouts: PipelineTimeouts;
+}
+
 export interface RunProgressUpdate { runId: string; stage: string; progress: number }
 
 /** GPU jobs queue here, one queue per host, limited to the host's GPU slots. */

@@ -1,0 +1,50 @@
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { hashFile } from '../core/file-hash.js';
+import type { OutputFile } from '../db/schema.js';
+import { sha256OnHost } from '../gpu/content-cache.js';
+import type { GpuHost } from './deps.js';
+
+/**
+ * Copies every file of a remote folder into a local one, each through a partial name, and checks it against the
+ * host's size and sha256 before it takes its real name. `renames` maps remote names to local ones.
+ */
+export async function fetchVerifiedFiles(
+  { config, transport }: GpuHost, remoteDir: string, localDir: string, renames: Record<string, string> = {},
+): Promise<OutputFile[]> {
+  await mkdir(localDir, { recursive: true });
+  const entries = (await transport.listDir(remoteDir).catch(() => []))
+    .filter((entry) => !entry.isDirectory && !entry.name.startsWith('.'));
+  const files: OutputFile[] = [];
+  for (const entry of entries) {
+    const remotePath = `${remoteDir}/${entry.name}`;
+    const name = renames[entry.name] ?? entry.name;
+    const localPath = `${localDir}/${name}`;
+    const partial = `${localPath}.partial`;
+    const got = await transport.download(remotePath, partial, {
+      signal: cancellationSignal(),
+      ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
+      onProgress: (bytes) => heartbeat({ phase: 'downloading', file: entry.name, bytes }),
+    });
+    const remoteHash = await sha256OnHost(transport, remotePath);
+    if (got.bytes !== entry.size || got.sha256 !== remoteHash) {
+      await rm(partial, { force: true });
+      throw new Error(`${entry.name} arrived damaged (${got.bytes}/${entry.size} bytes, sha256 ${got.sha256} vs ${remoteHash}); retrying`);
+    }
+    await rename(partial, localPath);
+    files.push({ name, path: localPath, bytes: got.bytes, sha256: got.sha256 });
+  }
+  return files;
+}
+
+/** Adds local files (spec, log) to the list and writes manifest.json: name, bytes and sha256 of every file. */
+export async function writeManifest(runId: string, runDir: string, files: OutputFile[], localNames: string[]): Promise<OutputFile[]> {
+  const all = [...files];
+  for (const name of localNames) {
+    const path = `${runDir}/${name}`;
+    all.push({ name, path, ...(await hashFile(path)) });
+  }
+  const manifest = all.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 }));
+  await writeFile(`${runDir}/manifest.json`, `${JSON.stringify({ runId, files: manifest }, null, 2)}\n`);
+  return all;
+}

@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ClientDeps } from '../runs.js';
+import { bearerToken } from './auth.js';
+import { ApiError, errorResponse, toApiError } from './errors.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { analyticsRoutes } from './routes/analytics.js';
+import { galleryRoutes } from './routes/gallery.js';
+import { healthRoutes } from './routes/health.js';
+import { hostRoutes, type HostStatusSource } from './routes/hosts.js';
+import { promptRoutes } from './routes/prompts.js';
+import { runRoutes } from './routes/runs.js';
+
+export interface ApiOptions {
+  /** Largest accepted request body; bigger ones get 413. */
+  maxBodyBytes?: number;
+  /** How often an event stream looks for new progress and log lines. */
+  pollIntervalMs?: number;
+  /** GPU status for `GET /hosts`. */
+  hosts?: HostStatusSource;
+  /** Unexpected errors (500s) go here; the client only sees "internal error". */
+  logError?: (error: unknown) => void;
+}
+
+/**
+ * The HTTP API as a Hono app. The token comes from `deps.config.api.token`; without one every route is open,
+ * which `startApiServer` allows on loopback only.
+ *
+ * @example
+ * const app = createApi({ db, temporal, config });
+ * const res = await app.request('/runs?status=running', { headers: { Authorization: `Bearer ${token}` } });
+ */
+export function createApi(deps: ClientDeps, options: ApiOptions = {}): Hono {
+  const { maxBodyBytes = 256 * 1024, pollIntervalMs = 500, logError = (error) => console.error(error) } = options;
+  const app = new Hono();
+  const openApi = buildOpenApiDocument();
+
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) logError(error);
+    return errorResponse(c, apiError);
+  });
+  app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
+
+  app.route('/', galleryRoutes());
+  app.route('/health', healthRoutes(deps));
+  app.get('/openapi.json', (c) => c.json(openApi));
+
+  if (deps.config.api.token) app.use('*', bearerToken(deps.config.api.token));
+  app.use('*', bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => errorResponse(c, new ApiError(413, 'body_too_large', `the request body is larger than ${maxBodyBytes} bytes`)),
+  }));
+
+  app.route('/prompts', promptRoutes(deps));
+  app.route('/runs', runRoutes(deps, { pollIntervalMs }));
+  app.route('/hosts', hostRoutes(options.hosts));
+  app.route('/analytics', analyticsRoutes(deps));
+  return app;
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import {
+  analyticsQuery, createPromptBody, enhanceBody, listPromptsQuery, listRunsQuery, rateBody, searchQuery, startBatchBody,
+  startRunBody, upscaleBody,
+} from './schemas.js';
+
+type Schema = z.ZodType;
+interface Operation { summary: string; body?: Schema; query?: z.ZodObject; ok?: number; produces?: string; errors?: number[] }
+
+const jsonSchema = (schema: Schema) => z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'any' });
+
+const errorBody = {
+  type: 'object', required: ['error'],
+  properties: {
+    error: {
+      type: 'object', required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' }, message: { type: 'string' },
+        fields: { type: 'object', additionalProperties: { type: 'string' }, description: 'field path → what is wrong with it' },
+      },
+    },
+  },
+};
+
+function operation(path: string, op: Operation) {
+  const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const queryParams = op.query
+    ? Object.entries(op.query.shape).map(([name, field]) => ({
+      name, in: 'query', required: !(field as Schema).safeParse(undefined).success, schema: jsonSchema(field as Schema),
+    }))
+    : [];
+  const responses: Record<string, unknown> = {
+    [op.ok ?? 200]: { description: 'success', content: { [op.produces ?? 'application/json']: {} } },
+  };
+  for (const status of [401, ...(op.errors ?? [])]) {
+    responses[status] = { description: statusText[status] ?? 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  }
+  return {
+    summary: op.summary,
+    ...(pathParams.length + queryParams.length ? { parameters: [...pathParams, ...queryParams] } : {}),
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
+    responses,
+  };
+}
+
+const statusText: Record<number, string> = {
+  400: 'invalid request (fields names each bad field)', 401: 'missing or wrong bearer token', 404: 'unknown id or file',
+  413: 'body too large', 415: 'body is not JSON', 416: 'range not satisfiable',
+};
+
+const spec: Record<string, Record<string, Operation>> = {
+  '/health': { get: { summary: 'Postgres and Temporal reachability (no token needed)', errors: [] } },
+  '/prompts': {
+    post: { summary: 'Create a prompt from text and a video directory on the server (200 if it already exists)', body: createPromptBody, ok: 201, errors: [400, 413, 415] },
+    get: { summary: 'List prompts, newest first', query: listPromptsQuery, errors: [400] },
+  },
+  '/prompts/search': { get: { summary: 'Search prompts (text, name, id) and runs (id)', query: searchQuery, errors: [400] } },
+  '/prompts/{id}': { get: { summary: 'A prompt with its runs', errors: [404] } },
+  '/prompts/{id}/inputs/{role}': { get: { summary: 'An input video of the prompt (video, depth, seg); Range supported', produces: 'video/mp4', errors: [404, 416] } },
+  '/prompts/{id}/enhance': { post: { summary: 'Start an enhance run (prompt upsampler)', body: enhanceBody, ok: 201, errors: [400, 404] } },
+  '/runs': {
+    post: { summary: 'Start an inference (optionally enhance first / upscale after)', body: startRunBody, ok: 201, errors: [400, 413, 415] },
+    get: { summary: 'List runs with filters, newest first', query: listRunsQuery, errors: [400] },
+  },
+  '/runs/{id}': { get: { summary: 'A run with stage, progress, files, failure hint and Web UI link (?events=1 adds its events)', errors: [404] } },
+  '/runs/{id}/cancel': { post: { summary: 'Cancel a pending or running run', ok: 202, errors: [400, 404] } },
+  '/runs/{id}/rating': { put: { summary: 'Rate a completed run from 1 to 5', body: rateBody, errors: [400, 404] } },
+  '/runs/{id}/upscale': { post: { summary: 'Start a 4K upscale of a completed run', body: upscaleBody, ok: 201, errors: [400, 404] } },
+  '/runs/{id}/events': {
+    get: {
+      summary: 'Server-Sent Events: status, progress, log and a final end event; resumable with Last-Event-ID',
+      produces: 'text/event-stream', errors: [404],
+    },
+  },
+  '/runs/{id}/files/{name}': { get: { summary: 'An output file of the run; Range supported', produces: 'application/octet-stream', errors: [404, 416] } },
+  '/batches': { post: { summary: 'Start a batch inference over several prompts', body: startBatchBody, ok: 201, errors: [400, 413, 415] } },
+  '/batches/{id}': { get: { summary: 'A batch with its runs', errors: [404] } },
+  '/batches/{id}/cancel': { post: { summary: 'Cancel every open run of a batch', ok: 202, errors: [400, 404] } },
+  '/hosts': { get: { summary: 'GPU hosts: GPUs (nvidia-smi), our containers, orphans and zombie runs', errors: [] } },
+  '/analytics': { get: { summary: 'Success rate by model type, mean/median duration, runs per day, GPU-hours, failure kinds', query: analyticsQuery, errors: [400] } },
+};
+
+/** The OpenAPI 3.0 document, built from the same zod schemas the routes validate with. */
+export function buildOpenApiDocument() {
+  const paths = Object.fromEntries(Object.entries(spec).map(([path, methods]) => [
+    path, Object.fromEntries(Object.entries(methods).map(([method, op]) => [method, operation(path, op)])),
+  ]));
+  return {
+    openapi: '3.0.3',
+    info: { title: 'cosmos-workflow API', version: '0.1.0', description: 'Prompts, runs and batches of Cosmos video jobs on GPU hosts.' },
+    components: {
+      schemas: { Error: errorBody },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'GET requests may pass ?access_token= instead' } },
+    },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}

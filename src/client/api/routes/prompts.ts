@@ -1,0 +1,65 @@
+import { Hono } from 'hono';
+import { createPrompt } from '../../../core/create-prompt.js';
+import { findPrompt } from '../../../db/queries/prompts.js';
+import { listPrompts, listRuns, searchRecords } from '../../../db/queries/listings.js';
+import type { PromptInputs } from '../../../db/schema.js';
+import { startEnhance, webUiLink, type ClientDeps } from '../../runs.js';
+import { ApiError, notFound } from '../errors.js';
+import { createPromptBody, enhanceBody, listPromptsQuery, searchQuery } from '../schemas.js';
+import { serveFile } from '../serve-file.js';
+import { pathId, readBody, readQuery } from '../validate.js';
+
+const inputRoles = ['video', 'depth', 'seg'] as const satisfies ReadonlyArray<keyof PromptInputs>;
+
+export function promptRoutes(deps: ClientDeps): Hono {
+  const app = new Hono();
+
+  app.post('/', async (c) => {
+    const body = await readBody(c, createPromptBody);
+    const { prompt, created } = await createPrompt(deps.db, {
+      text: body.text, videoDir: body.videoDir,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.negativePrompt !== undefined ? { negativePrompt: body.negativePrompt } : {}),
+    }, { negativePrompt: deps.config.defaults.negative_prompt });
+    return c.json({ prompt, created }, created ? 201 : 200);
+  });
+
+  app.get('/', async (c) => {
+    const query = readQuery(c, listPromptsQuery);
+    return c.json({ prompts: await listPrompts(deps.db, { limit: query.limit }) });
+  });
+
+  app.get('/search', async (c) => {
+    const query = readQuery(c, searchQuery);
+    return c.json(await searchRecords(deps.db, query.q, { limit: query.limit }));
+  });
+
+  app.get('/:id', async (c) => {
+    const id = pathId(c, 'ps', 'prompt');
+    const prompt = await findPrompt(deps.db, id);
+    if (!prompt) throw notFound(`prompt ${id}`);
+    const inputs = Object.fromEntries(Object.entries(prompt.inputs).map(([role, file]) => [role, { ...file, url: `/prompts/${id}/inputs/${role}` }]));
+    return c.json({ prompt: { ...prompt, inputs }, runs: await listRuns(deps.db, { promptId: id, limit: 200 }) });
+  });
+
+  // Only the files recorded on the prompt, looked up by role; nothing in the request becomes a path.
+  app.get('/:id/inputs/:role', async (c) => {
+    const id = pathId(c, 'ps', 'prompt');
+    const role = c.req.param('role') as (typeof inputRoles)[number];
+    const prompt = await findPrompt(deps.db, id);
+    if (!prompt) throw notFound(`prompt ${id}`);
+    if (!inputRoles.includes(role)) throw new ApiError(404, 'not_found', `inputs are ${inputRoles.join(', ')}`);
+    const file = prompt.inputs[role];
+    if (!file) throw notFound(`input "${role}" of prompt ${id}`);
+    return serveFile(c, file.path, file.sha256);
+  });
+
+  app.post('/:id/enhance', async (c) => {
+    const id = pathId(c, 'ps', 'prompt');
+    const body = await readBody(c, enhanceBody);
+    const { run, workflowId } = await startEnhance(deps, { promptId: id, ...(body.host ? { host: body.host } : {}) });
+    return c.json({ run, workflowId, webUi: webUiLink(deps.config, workflowId) }, 201);
+  });
+
+  return app;
+}

@@ -1,0 +1,97 @@
+import { Hono } from 'hono';
+import { describeFailureHint } from '../../../core/failure-hints.js';
+import { rateRun } from '../../../core/rate-run.js';
+import { listRuns } from '../../../db/queries/listings.js';
+import { findRun, listRunEvents } from '../../../db/queries/runs.js';
+import type { Run } from '../../../db/schema.js';
+import { cancelWork, startInference, startUpscale, webUiLink, type ClientDeps } from '../../runs.js';
+import { ApiError, notFound } from '../errors.js';
+import { listRunsQuery, rateBody, startRunBody, upscaleBody } from '../schemas.js';
+import { serveFile } from '../serve-file.js';
+import { pathId, readBody, readQuery } from '../validate.js';
+import { streamRunEvents } from './run-events.js';
+
+export interface RunRouteOptions { pollIntervalMs: number }
+
+/** Files a client may fetch: those recorded in the outputs, plus the log of a run that has one. */
+function recordedFiles(run: Run): Map<string, { path: string; sha256?: string }> {
+  const files = new Map<string, { path: string; sha256?: string }>();
+  if (run.outputs?.logPath) files.set('run.log', { path: run.outputs.logPath });
+  for (const file of run.outputs?.files ?? []) files.set(file.name, { path: file.path, sha256: file.sha256 });
+  return files;
+}
+
+export function describeRun(deps: ClientDeps, run: Run) {
+  return {
+    run,
+    files: [...recordedFiles(run).keys()].map((name) => ({ name, url: `/runs/${run.id}/files/${encodeURIComponent(name)}` })),
+    hint: run.failureKind ? describeFailureHint(run.failureKind) : null,
+    webUi: run.workflowId ? webUiLink(deps.config, run.workflowId) : null,
+  };
+}
+
+export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
+  const app = new Hono();
+  const requireRun = async (id: string) => {
+    const run = await findRun(deps.db, id);
+    if (!run) throw notFound(`run ${id}`);
+    return run;
+  };
+
+  app.post('/', async (c) => {
+    const body = await readBody(c, startRunBody);
+    const { run, workflowId } = await startInference(deps, {
+      promptId: body.promptId,
+      ...(body.params ? { params: body.params } : {}),
+      ...(body.host ? { host: body.host } : {}),
+      ...(body.enhance ? { enhance: true } : {}),
+      ...(body.upscale ? { upscale: body.upscale } : {}),
+    });
+    return c.json({ ...describeRun(deps, run), workflowId }, 201);
+  });
+
+  app.get('/', async (c) => {
+    const query = readQuery(c, listRunsQuery);
+    return c.json({ runs: await listRuns(deps.db, query) });
+  });
+
+  app.get('/:id', async (c) => {
+    const run = await requireRun(pathId(c, 'rs', 'run'));
+    const events = c.req.query('events') === '1' ? await listRunEvents(deps.db, run.id) : undefined;
+    return c.json({ ...describeRun(deps, run), ...(events ? { events } : {}) });
+  });
+
+  app.post('/:id/cancel', async (c) => {
+    const id = pathId(c, 'rs', 'run');
+    await requireRun(id);
+    await cancelWork(deps, id);
+    return c.json(describeRun(deps, await requireRun(id)), 202);
+  });
+
+  app.put('/:id/rating', async (c) => {
+    const id = pathId(c, 'rs', 'run');
+    const body = await readBody(c, rateBody);
+    return c.json(describeRun(deps, await rateRun(deps.db, id, body.rating)));
+  });
+
+  app.post('/:id/upscale', async (c) => {
+    const id = pathId(c, 'rs', 'run');
+    const body = await readBody(c, upscaleBody);
+    const { run, workflowId } = await startUpscale(deps, { runId: id, ...body });
+    return c.json({ ...describeRun(deps, run), workflowId }, 201);
+  });
+
+  app.get('/:id/events', async (c) => {
+    const run = await requireRun(pathId(c, 'rs', 'run'));
+    return streamRunEvents(c, deps, run, { pollIntervalMs: options.pollIntervalMs });
+  });
+
+  app.get('/:id/files/:name', async (c) => {
+    const run = await requireRun(pathId(c, 'rs', 'run'));
+    const file = recordedFiles(run).get(c.req.param('name'));
+    if (!file) throw new ApiError(404, 'not_found', `run ${run.id} has no file "${c.req.param('name')}"`);
+    return serveFile(c, file.path, file.sha256);
+  });
+
+  return app;
+}

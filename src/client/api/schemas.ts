@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { runStatuses } from '../../db/schema.js';
+import { transferParamsSchema } from '../../models/transfer.js';
+
+const promptId = z.string().regex(/^ps_[0-9a-f]{32}$/, 'a prompt id (ps_ followed by 32 hex digits)');
+const runId = z.string().regex(/^rs_[0-9a-f]{32}$/, 'a run id (rs_ followed by 32 hex digits)');
+const batchId = z.string().regex(/^bt_[0-9a-f]{32}$/, 'a batch id (bt_ followed by 32 hex digits)');
+const hostName = z.string().min(1).max(64);
+
+/** Every transfer parameter optional (the defaults fill the rest), unknown keys rejected. */
+export const transferParamsInput = transferParamsSchema
+  .extend({ weights: transferParamsSchema.shape.weights.partial() })
+  .partial()
+  .strict();
+
+export const createPromptBody = z.object({
+  text: z.string().min(1, 'required'),
+  videoDir: z.string().startsWith('/', 'an absolute path on the API server'),
+  name: z.string().optional(),
+  negativePrompt: z.string().optional(),
+}).strict();
+
+export const startRunBody = z.object({
+  promptId,
+  params: transferParamsInput.optional(),
+  host: hostName.optional(),
+  enhance: z.boolean().optional(),
+  upscale: z.object({ weight: z.number().min(0).max(1).optional() }).strict().optional(),
+}).strict();
+
+export const enhanceBody = z.object({ host: hostName.optional() }).strict();
+
+export const upscaleBody = z.object({
+  weight: z.number().min(0).max(1).optional(),
+  prompt: z.string().min(1).max(10_000).optional(),
+  host: hostName.optional(),
+}).strict();
+
+export const startBatchBody = z.object({
+  promptIds: z.array(promptId).min(1).max(100),
+  params: transferParamsInput.optional(),
+  /** Per-prompt control weights over `params.weights`, keyed by prompt id. */
+  weights: z.record(promptId, transferParamsSchema.shape.weights.partial()).optional(),
+  host: hostName.optional(),
+}).strict();
+
+export const rateBody = z.object({ rating: z.number().int().min(1, 'from 1 to 5').max(5, 'from 1 to 5') }).strict();
+
+const limit = z.coerce.number().int().min(1).max(200).default(50);
+
+export const listRunsQuery = z.object({
+  status: z.enum(runStatuses).optional(),
+  modelType: z.string().regex(/^[a-z0-9_-]{1,40}$/).optional(),
+  promptId: promptId.optional(),
+  batchId: batchId.optional(),
+  host: hostName.optional(),
+  limit,
+});
+
+export const listPromptsQuery = z.object({ limit });
+
+export const searchQuery = z.object({ q: z.string().min(1, 'required').max(500), limit });
+
+export const analyticsQuery = z.object({ days: z.coerce.number().int().min(1).max(3650).default(30) });
+
+export { runId };

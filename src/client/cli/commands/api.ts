@@ -1,0 +1,32 @@
+import { loadConfig } from '../../../config.js';
+import { resolveEndpoints } from '../../../services/endpoints.js';
+import { openApiServer, waitForStopSignal } from '../../api/serve-api.js';
+import { createOutput } from '../output.js';
+import { withApiFlags } from './dev.js';
+
+export const apiHelp = `Usage: cosmos api [--port N] [--bind ADDRESS]
+
+Serves the HTTP API and the gallery against the configured stack ([database], [temporal]) or the embedded
+stack a running \`cosmos dev\` left in the data directory. A bind address beyond loopback needs a token
+([api] token or COSMOS_API_TOKEN); clients send it as "Authorization: Bearer <token>".
+
+Options:
+  --port N         (default: [api] port, 8700; 0 picks a free one)
+  --bind ADDRESS   (default: [api] bind, 127.0.0.1)
+
+Example:
+  COSMOS_API_TOKEN=… cosmos api --bind 0.0.0.0`;
+
+export async function runApi(args: string[]): Promise<number> {
+  const config = withApiFlags(loadConfig(), args);
+  const out = createOutput();
+  const stopped = waitForStopSignal();
+  const api = await openApiServer(config, resolveEndpoints(config), (error) => out.warn(`API: ${(error as Error).stack ?? String(error)}`));
+  try {
+    out.line(`cosmos api: ${api.url} (gallery ${api.url}/, OpenAPI ${api.url}/openapi.json)`);
+    await stopped;
+    return 0;
+  } finally {
+    await api.close();
+  }
+}
