@@ -14,7 +14,7 @@ export async function planInference(
   const hostName = await pickHost(deps, request.host);
   const host = deps.config.hosts.find((h) => h.name === hostName)!;
   const runId = 'rs_<new-run-id>';
-  const run = { id: runId, promptId: prompt.id, modelType: 'transfer', executionConfig: params } as Run;
+  const run = { id: runId, promptId: prompt.id, modelType: 'transfer', executionConfig: params } as unknown as Run;
   const plan = transferModel.planJob({ run, prompt });
   const layout = describeJobLayout(host.remote_dir, runId);
   const gpuDevices = host.gpus.slice(0, plan.gpus(host.gpus_per_job));
