@@ -147,7 +147,7 @@ describe('the HTTP API (real stack, simulator GPU host)', () => {
     expect(cancel).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('already completed') } } });
   });
 
-  it('cancels a running run', async () => {
+  it('cancels a run that has not finished', async () => {
     const inputs = await makeUniqueInputs(api.h.dir);
     const prompt = await api.call('POST', '/prompts', { body: { text: 'a slow glacier calving', videoDir: inputs } });
     const started = await api.call('POST', '/runs', { body: { promptId: prompt.body.prompt.id } });
@@ -172,6 +172,27 @@ describe('the HTTP API (real stack, simulator GPU host)', () => {
     expect((await api.call('POST', `/runs/${upscale.body.run.id}/upscale`)).status).toBe(400);
   });
 
+  it('starts a batch over two prompts that completes, shows it, and refuses bad batches', async () => {
+    const other = await api.call('POST', '/prompts', { body: { text: 'a red kite over dunes', videoDir: demoInputs } });
+    const started = await api.call('POST', '/batches', {
+      body: { promptIds: [promptId, other.body.prompt.id], params: { seed: 9 }, weights: { [other.body.prompt.id]: { vis: 0.7 } } },
+    });
+    expect(started.status).toBe(201);
+    expect(started.body.workflowId).toBe(`batch-${started.body.batch.id}`);
+    expect(started.body.runs.map((r: { batchIndex: number }) => r.batchIndex)).toEqual([0, 1]);
+    expect(started.body.runs[1].executionConfig).toMatchObject({ seed: 9, weights: { vis: 0.7 } });
+    const runs = await Promise.all(started.body.runs.map((r: { id: string }) => api.waitForRun(r.id)));
+    expect(runs.map((r) => r.status)).toEqual(['completed', 'completed']);
+    const shown = await api.call('GET', `/batches/${started.body.batch.id}`);
+    expect(shown.body.runs.map((r: { id: string }) => r.id)).toEqual(runs.map((r) => r.id));
+    expect((await api.call('GET', `/runs?batchId=${started.body.batch.id}`)).body.runs).toHaveLength(2);
+    expect((await api.call('POST', `/batches/${started.body.batch.id}/cancel`)).status).toBe(400);
+
+    expect((await api.call('POST', '/batches', { body: { promptIds: [] } })).body.error.fields).toHaveProperty('promptIds');
+    expect((await api.call('POST', '/batches', { body: { promptIds: [promptId, promptId] } })).body.error.message).toMatch(/appears twice/);
+    expect((await api.call('POST', '/batches', { body: { promptIds: [promptId, unknownPrompt] } })).status).toBe(404);
+  });
+
   it('reports the GPU host and analytics over the finished runs, and publishes an OpenAPI document', async () => {
     const hosts = await api.call('GET', '/hosts');
     expect(hosts.status).toBe(200);
@@ -180,11 +201,11 @@ describe('the HTTP API (real stack, simulator GPU host)', () => {
     const analytics = await api.call('GET', '/analytics?days=7');
     expect(analytics.status).toBe(200);
     const transfer = analytics.body.byModelType.find((m: { modelType: string }) => m.modelType === 'transfer');
-    expect(transfer).toMatchObject({ completed: 1, failed: 0, cancelled: 1, successRate: 1 });
+    expect(transfer).toMatchObject({ completed: 3, failed: 0, cancelled: 1, successRate: 1 });
     expect(transfer.meanSeconds).toBeGreaterThan(0);
     expect(transfer.medianSeconds).toBeGreaterThan(0);
     expect(analytics.body.failureKinds).toEqual([{ kind: 'cancelled', count: 1 }]);
-    expect(analytics.body.runsPerDay.at(-1)).toMatchObject({ day: new Date().toISOString().slice(0, 10), completed: 3 });
+    expect(analytics.body.runsPerDay.at(-1)).toMatchObject({ day: new Date().toISOString().slice(0, 10), completed: 5 });
     expect(analytics.body.gpuHours).toBeGreaterThan(0);
 
     const openapi = await api.call('GET', '/openapi.json', { auth: false });

@@ -5,6 +5,7 @@ import { bearerToken } from './auth.js';
 import { ApiError, errorResponse, toApiError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { batchRoutes } from './routes/batches.js';
 import { galleryRoutes } from './routes/gallery.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes, type HostStatusSource } from './routes/hosts.js';
@@ -54,6 +55,7 @@ export function createApi(deps: ClientDeps, options: ApiOptions = {}): Hono {
 
   app.route('/prompts', promptRoutes(deps));
   app.route('/runs', runRoutes(deps, { pollIntervalMs }));
+  app.route('/batches', batchRoutes(deps));
   app.route('/hosts', hostRoutes(options.hosts));
   app.route('/analytics', analyticsRoutes(deps));
   return app;

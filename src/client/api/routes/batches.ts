@@ -1,0 +1,25 @@
+import { Hono } from 'hono';
+import { cancelWork, getBatch, startBatch, webUiLink, type ClientDeps } from '../../runs.js';
+import { startBatchBody } from '../schemas.js';
+import { pathId, readBody } from '../validate.js';
+
+export function batchRoutes(deps: ClientDeps): Hono {
+  const app = new Hono();
+
+  app.post('/', async (c) => {
+    const body = await readBody(c, startBatchBody);
+    const { batch, runs, workflowId } = await startBatch(deps, body);
+    return c.json({ batch, runs, workflowId, webUi: webUiLink(deps.config, workflowId) }, 201);
+  });
+
+  app.get('/:id', async (c) => c.json(await getBatch(deps, pathId(c, 'bt', 'batch'))));
+
+  app.post('/:id/cancel', async (c) => {
+    const id = pathId(c, 'bt', 'batch');
+    await getBatch(deps, id);
+    await cancelWork(deps, id);
+    return c.json(await getBatch(deps, id), 202);
+  });
+
+  return app;
+}
