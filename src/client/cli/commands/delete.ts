@@ -58,10 +58,12 @@ function printPlan(plan: DeletionPlan, keepOutputs: boolean, out: Output): void 
 async function cancelAndSettle(ctx: CliContext, runIds: string[]): Promise<void> {
   const { cancelWork } = await import('../../runs.js');
   const deps = { db: ctx.db, temporal: await ctx.temporal(), config: ctx.config };
-  for (const id of runIds) await cancelWork(deps, id).catch(() => undefined);
+  const cancelling: string[] = [];
+  // A run whose workflow is gone (a zombie) cannot be cancelled; it is deleted as it is.
+  for (const id of runIds) if (await cancelWork(deps, id).then(() => true, () => false)) cancelling.push(id);
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const runs = await Promise.all(runIds.map((id) => findRun(ctx.db, id)));
+  while (cancelling.length > 0 && Date.now() < deadline) {
+    const runs = await Promise.all(cancelling.map((id) => findRun(ctx.db, id)));
     if (runs.every((run) => !run || (run.status !== 'pending' && run.status !== 'running'))) return;
     await sleep(500);
   }
