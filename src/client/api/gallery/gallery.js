@@ -76,16 +76,16 @@ function renderRating(card, run) {
 async function renderVideos(card, run, prompt) {
   const videos = card.querySelector('.videos');
   const figures = [];
-  if (run.status === 'completed') {
-    const { files } = await api(`/runs/${run.id}`);
-    const output = files.find((f) => f.name.endsWith('.mp4'));
-    if (output) figures.push(video(`output (${output.name})`, output.url));
-  }
+  const mp4s = run.status === 'completed' ? (await api(`/runs/${run.id}`)).files.filter((f) => f.name.endsWith('.mp4')) : [];
+  // The model's result first (output.mp4, output_4k.mp4), then the inputs, then controls the model generated.
+  const isResult = (f) => /^output[^/]*\.mp4$/.test(f.name);
+  for (const file of mp4s.filter(isResult)) figures.push(video(`output (${file.name})`, file.url));
   if (prompt) {
     for (const [role, label] of [['video', 'input'], ['depth', 'depth control'], ['seg', 'segmentation control']]) {
       if (prompt.inputs[role]) figures.push(video(label, prompt.inputs[role].url));
     }
   }
+  for (const file of mp4s.filter((f) => !isResult(f))) figures.push(video(`generated ${file.name.replace(/\.mp4$/, '')}`, file.url));
   videos.replaceChildren(...figures);
 }
 
