@@ -26,6 +26,8 @@ export interface PipelineHarness {
   simHome: string;
   hostName: string;
   remoteDir: string;
+  /** Every host: the first is `hostName`/`simHome`/`remoteDir`. */
+  hosts: { name: string; simHome: string; remoteDir: string }[];
   startWorker(): Promise<WorkerHandle>;
   /** The worker as a separate process (`node dist/src/worker.js`), for crash tests. */
   spawnWorker(): ChildProcess;
@@ -37,6 +39,10 @@ export interface HarnessOptions {
   sim?: Partial<SimulatorSettings>;
   /** Extra keys for the host entry, e.g. transfer_rate_limit. */
   host?: Record<string, unknown>;
+  /** More simulated hosts (each its own simulator and remote dir), with their own extra keys. */
+  moreHosts?: Record<string, unknown>[];
+  /** Extra keys for the [temporal] section, e.g. hang_timeout. */
+  temporal?: Record<string, unknown>;
 }
 
 /**
@@ -48,10 +54,6 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
   await chmod(dir, 0o755);
   const cleanups: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
   const suffix = randomBytes(4).toString('hex');
-  const hostName = `sim-${suffix}`;
-  const remoteDir = join(dir, 'gpu-host');
-  const sim = await installSimulator(join(dir, 'simulator'), { gpus: 1, timeScale: 0.004, ...options.sim });
-
   const testDb = await createTestDatabase(inject('databaseUrl'));
   cleanups.push(testDb.drop);
   await migrateDb(testDb.url);
@@ -61,12 +63,20 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
     sshd = await startSshd({ dir: join(dir, 'sshd') });
     cleanups.push(sshd.stop);
   }
-  const hostEntry = {
-    name: hostName, transport: options.transport, remote_dir: remoteDir, image: 'cosmos-transfer1:test',
-    docker: sim.dockerBin, nvidia_smi: sim.nvidiaSmiBin,
-    ...(sshd ? { host: sshd.host, port: sshd.port, user: sshd.user, key_path: sshd.privateKeyPath, host_key_fingerprint: sshd.hostKeyFingerprint } : {}),
-    ...options.host,
-  };
+  const hosts: PipelineHarness['hosts'] = [];
+  const hostEntries: Record<string, unknown>[] = [];
+  for (const [i, extra] of [options.host ?? {}, ...(options.moreHosts ?? [])].entries()) {
+    const name = `sim${i}-${suffix}`;
+    const remoteDir = join(dir, `gpu-host-${i}`);
+    const sim = await installSimulator(join(dir, `simulator-${i}`), { gpus: 1, timeScale: 0.004, ...options.sim });
+    hosts.push({ name, simHome: sim.home, remoteDir });
+    hostEntries.push({
+      name, transport: options.transport, remote_dir: remoteDir, image: 'cosmos-transfer1:test',
+      docker: sim.dockerBin, nvidia_smi: sim.nvidiaSmiBin,
+      ...(sshd ? { host: sshd.host, port: sshd.port, user: sshd.user, key_path: sshd.privateKeyPath, host_key_fingerprint: sshd.hostKeyFingerprint } : {}),
+      ...extra,
+    });
+  }
   const configPath = join(dir, 'cosmos.toml');
   await writeFile(configPath, toToml({
     data_dir: join(dir, 'data'),
@@ -74,8 +84,9 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
     temporal: {
       address: inject('temporalAddress'), task_queue: `cosmos-test-${suffix}`,
       heartbeat_timeout: '4s', retry_initial_interval: '300ms', retry_maximum_interval: '2s', poll_interval: '300ms',
+      ...options.temporal,
     },
-  }, hostEntry));
+  }, hostEntries));
   const config = loadConfig({ COSMOS_CONFIG: configPath }, dir);
 
   const dbHandle = createDb(testDb.url);
@@ -85,7 +96,8 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
   const endpoints = { databaseUrl: testDb.url, temporalAddress: inject('temporalAddress') };
 
   return {
-    dir, config, configPath, db: dbHandle.db, temporal: temporal.client, simHome: sim.home, hostName, remoteDir,
+    dir, config, configPath, db: dbHandle.db, temporal: temporal.client,
+    simHome: hosts[0]!.simHome, hostName: hosts[0]!.name, remoteDir: hosts[0]!.remoteDir, hosts,
     async startWorker() {
       const worker = await startWorker(config, endpoints);
       cleanups.push(() => worker.shutdown());
@@ -108,13 +120,13 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
   };
 }
 
-function toToml(root: Record<string, unknown>, host: Record<string, unknown>): string {
+function toToml(root: Record<string, unknown>, hosts: Record<string, unknown>[]): string {
   const value = (v: unknown): string => (Array.isArray(v) ? `[${v.map(value).join(', ')}]` : JSON.stringify(v));
   const table = (entries: Record<string, unknown>) =>
     Object.entries(entries).filter(([, v]) => typeof v !== 'object' || Array.isArray(v)).map(([k, v]) => `${k} = ${value(v)}`).join('\n');
   const sections = Object.entries(root).filter(([, v]) => typeof v === 'object' && !Array.isArray(v))
     .map(([name, v]) => `[${name}]\n${table(v as Record<string, unknown>)}`);
-  return `${table(root)}\n\n${sections.join('\n\n')}\n\n[[hosts]]\n${table(host)}\n`;
+  return `${table(root)}\n\n${sections.join('\n\n')}\n\n${hosts.map((host) => `[[hosts]]\n${table(host)}\n`).join('\n')}`;
 }
 
 /** A copy of the demo inputs with different bytes (a random MP4 `free` box appended), so no cache has them yet. */
