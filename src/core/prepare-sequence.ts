@@ -54,8 +54,8 @@ export async function prepareSequence(dir: string, options: { fps: number; outDi
   if (!Number.isInteger(options.fps) || options.fps < 1 || options.fps > 120) throw new InputError(`fps must be a whole number from 1 to 120, got ${options.fps}`);
   const source = resolve(dir);
   const outDir = resolve(options.outDir ?? source);
-  if (!(await stat(outDir).catch(() => null))?.isDirectory()) throw new InputError(`output directory ${outDir} does not exist`);
   const scan = await scanSequence(source);
+  if (!(await stat(outDir).catch(() => null))?.isDirectory()) throw new InputError(`output directory ${outDir} does not exist`);
   const videos: PreparedVideo[] = [];
   for (const modality of sequenceModalities) {
     const numbers = scan.frames[modality];
