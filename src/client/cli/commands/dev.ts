@@ -24,7 +24,7 @@ export async function runDev(args: string[]): Promise<number> {
   const config = withApiFlags(loadConfig(), args);
   const out = createOutput();
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // A runtime is already installed in this process.
   }
