@@ -1,4 +1,5 @@
 import { loadConfig } from '../../../config.js';
+import { migrateDb } from '../../../db/client.js';
 import { resolveEndpoints } from '../../../services/endpoints.js';
 import { openApiServer, waitForStopSignal } from '../../api/serve-api.js';
 import { createOutput } from '../output.js';
@@ -7,8 +8,9 @@ import { withApiFlags } from './dev.js';
 export const apiHelp = `Usage: cosmos api [--port N] [--bind ADDRESS]
 
 Serves the HTTP API and the gallery against the configured stack ([database], [temporal]) or the embedded
-stack a running \`cosmos dev\` left in the data directory. A bind address beyond loopback needs a token
-([api] token or COSMOS_API_TOKEN); clients send it as "Authorization: Bearer <token>".
+stack a running \`cosmos dev\` left in the data directory, after applying pending database migrations.
+A bind address beyond loopback needs a token ([api] token or COSMOS_API_TOKEN); clients send it as
+"Authorization: Bearer <token>" (GET requests may use ?access_token=).
 
 Options:
   --port N         (default: [api] port, 8700; 0 picks a free one)
@@ -20,8 +22,11 @@ Example:
 export async function runApi(args: string[]): Promise<number> {
   const config = withApiFlags(loadConfig(), args);
   const out = createOutput();
+  const endpoints = resolveEndpoints(config);
   const stopped = waitForStopSignal();
-  const api = await openApiServer(config, resolveEndpoints(config), (error) => out.warn(`API: ${(error as Error).stack ?? String(error)}`));
+  // Idempotent; in the compose stack the API starts first, so the worker finds the schema in place.
+  await migrateDb(endpoints.databaseUrl);
+  const api = await openApiServer(config, endpoints, (error) => out.warn(`API: ${(error as Error).stack ?? String(error)}`));
   try {
     out.line(`cosmos api: ${api.url} (gallery ${api.url}/, OpenAPI ${api.url}/openapi.json)`);
     await stopped;
