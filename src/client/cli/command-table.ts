@@ -25,8 +25,15 @@ export const commandTable: Record<string, CommandEntry> = {
   rate: { usage: 'rate <run_id> <1-5>', summary: 'rate a completed run', load: async () => (await import('./commands/rate.js')).rateCommand },
   prepare: { usage: 'prepare <png_dir>', summary: 'render a PNG sequence into input videos', load: async () => (await import('./commands/prepare.js')).prepareCommand },
   worker: { usage: 'worker', summary: 'run the Temporal worker for the configured GPU hosts', load: async () => (await import('./commands/worker.js')).workerCommand },
+  api: { usage: 'api', summary: 'serve the HTTP API', load: async () => adaptEntryPoint(await import('./commands/api.js').then((m) => ({ help: m.apiHelp, run: m.runApi }))) },
+  dev: { usage: 'dev', summary: 'everything embedded: Temporal, PostgreSQL, worker, API', load: async () => adaptEntryPoint(await import('./commands/dev.js').then((m) => ({ help: m.devHelp, run: m.runDev }))) },
   completion: { usage: 'completion bash|zsh', summary: 'print a shell completion script', words: ['bash', 'zsh'], load: async () => (await import('./commands/completion.js')).completionCommand },
 };
+
+/** `cosmos api` and `cosmos dev` read their own flags and open their own connections. */
+function adaptEntryPoint(entry: { help: string; run(args: string[]): Promise<number> }): Command {
+  return { help: entry.help, options: { port: { type: 'string' }, bind: { type: 'string' } }, run: (args) => entry.run(args) };
+}
 
 /** `create prompt …` is the one two-word command; everything else is named by its first word. */
 export function splitCommand(argv: string[]): { key: string; args: string[] } {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findRun } from '../../db/queries/runs.js';
+import { listRunsOfWorkflow } from '../../db/queries/maintenance.js';
 import type { Run } from '../../db/schema.js';
 import type { CliContext } from './context.js';
 import { createProgressBar, type Output } from './output.js';
@@ -8,28 +8,34 @@ const pollMs = 500;
 const isFinished = (run: Run) => run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled';
 
 /**
- * Follows runs until all have ended, with a progress bar (stage, percent) on stderr unless quiet.
- * A pipeline that makes a follow-up run (enhance → inference, inference → upscale) is followed into it.
+ * Follows a pipeline until its workflow closes, with a progress bar (step, stage, percent) on stderr unless
+ * quiet. Returns every run the pipeline made, so enhance → inference and inference → upscale are followed
+ * into their second run, and a batch into all of its runs.
  */
-export async function followRuns(ctx: CliContext, out: Output, runIds: string[], options: { quiet: boolean }): Promise<Run[]> {
+export async function followWorkflow(ctx: CliContext, out: Output, workflowId: string, options: { quiet: boolean }): Promise<Run[]> {
   const bar = options.quiet ? null : createProgressBar(out);
+  const client = await ctx.temporal();
+  let closed = false;
+  void client.workflow.getHandle(workflowId).result().catch(() => undefined).finally(() => { closed = true; });
   for (;;) {
-    const runs = await Promise.all(runIds.map(async (id) => {
-      const run = await findRun(ctx.db, id);
-      if (!run) throw new Error(`run ${id} disappeared while it was followed`);
-      return run;
-    }));
-    const done = runs.filter(isFinished).length;
-    const progress = runs.reduce((sum, run) => sum + (isFinished(run) ? 1 : run.progress), 0) / runs.length;
-    const first = runs[0]!;
-    const label = runs.length === 1
-      ? (first.status === 'running' ? `${first.modelType}: ${first.stage ?? 'running'}` : `${first.modelType}: ${first.status}`)
-      : `${done}/${runs.length} runs done`;
-    bar?.update(label, progress);
-    if (done === runs.length) {
+    const ended = closed;
+    const runs = await listRunsOfWorkflow(ctx.db, workflowId);
+    if (runs.length > 0) bar?.update(...describeProgress(runs));
+    if (ended) {
       bar?.finish();
       return runs;
     }
     await sleep(pollMs);
   }
+}
+
+function describeProgress(runs: Run[]): [string, number] {
+  if (runs.length > 1 && runs.every((run) => run.batchId !== null)) {
+    const done = runs.filter(isFinished).length;
+    return [`${done}/${runs.length} runs done`, runs.reduce((sum, run) => sum + (isFinished(run) ? 1 : run.progress), 0) / runs.length];
+  }
+  const current = runs.find((run) => !isFinished(run)) ?? runs.at(-1)!;
+  const step = runs.length > 1 ? `step ${runs.indexOf(current) + 1}: ` : '';
+  const state = current.status === 'running' ? current.stage ?? 'running' : current.status;
+  return [`${step}${current.modelType} ${state}`, isFinished(current) ? 1 : current.progress];
 }

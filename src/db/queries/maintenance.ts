@@ -26,6 +26,11 @@ export async function listRunsOfPrompt(db: Db, promptId: string): Promise<Run[]>
   return db.select().from(runs).where(eq(runs.promptId, promptId)).orderBy(asc(runs.createdAt), asc(runs.id));
 }
 
+/** Every run a pipeline made (enhance → inference, inference → upscale, a batch), in creation order. */
+export async function listRunsOfWorkflow(db: Db, workflowId: string): Promise<Run[]> {
+  return db.select().from(runs).where(eq(runs.workflowId, workflowId)).orderBy(asc(runs.createdAt), asc(runs.batchIndex), asc(runs.id));
+}
+
 export async function listChildRuns(db: Db, parentRunId: string): Promise<Run[]> {
   return db.select().from(runs).where(eq(runs.parentRunId, parentRunId)).orderBy(asc(runs.createdAt), asc(runs.id));
 }

@@ -2,7 +2,9 @@ import { parseCommandArgs, parseNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
 import { readTransferParams, withoutWeightValues } from './inference-params.js';
-import { reportStarted } from './started-run.js';
+import { reportBatch, reportStarted } from './started-run.js';
+import { quoteCommand } from '../../../gpu/shell-quote.js';
+import type { Output } from '../output.js';
 
 const options = {
   weights: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, seed: { type: 'string' },
@@ -45,10 +47,30 @@ Examples:
     const upscale = values.upscale
       ? { upscale: values['upscale-weight'] !== undefined ? { weight: parseNumber('--upscale-weight', values['upscale-weight']) } : {} }
       : {};
-    const { startInference } = await import('../../runs.js');
-    if (promptIds.length > 1) throw new UsageError('batches of several prompt ids are not available yet');
+    if (values['dry-run'] && (values.enhance || values.upscale || values.wait)) throw new UsageError('--dry-run shows one transfer run; drop --enhance, --upscale and --wait');
+    if (promptIds.length > 1 && (values.enhance || values.upscale)) throw new UsageError('--enhance and --upscale work on one prompt id, not on a batch');
     const deps = { db: ctx.db, temporal: await ctx.temporal(), config: ctx.config };
-    const started = await startInference(deps, { promptId: promptIds[0]!, params, ...host, ...(values.enhance ? { enhance: true } : {}), ...upscale });
+    const runs = await import('../../runs.js');
+    if (values['dry-run']) {
+      const plans = [];
+      for (const promptId of promptIds) plans.push({ promptId, ...await runs.planInference(deps, { promptId, params, ...host }) });
+      if (values.json) return out.json(promptIds.length === 1 ? plans[0] : { plans });
+      for (const plan of plans) printPlan(plan, out);
+      return 0;
+    }
+    if (promptIds.length > 1) {
+      const started = await runs.startBatch(deps, { promptIds, params, ...host });
+      return reportBatch(ctx, out, started, { wait: Boolean(values.wait), json: Boolean(values.json) });
+    }
+    const started = await runs.startInference(deps, { promptId: promptIds[0]!, params, ...host, ...(values.enhance ? { enhance: true } : {}), ...upscale });
     return reportStarted(ctx, out, started, { wait: Boolean(values.wait), json: Boolean(values.json) });
   },
 };
+
+function printPlan(plan: { promptId: string; host: string; spec: Record<string, unknown>; command: string[] }, out: Output): void {
+  out.line(`${out.bold('dry run')} of ${plan.promptId} on ${plan.host} (nothing was started)`);
+  out.line(out.bold('spec.json:'));
+  out.line(JSON.stringify(plan.spec, null, 2));
+  out.line(out.bold('command:'));
+  out.line(quoteCommand(plan.command));
+}
