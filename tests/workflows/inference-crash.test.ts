@@ -1,7 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startInference, waitForRun } from '../../src/client/runs.js';
 import { createPrompt } from '../../src/core/create-prompt.js';
@@ -9,6 +7,7 @@ import { hashFile } from '../../src/core/file-hash.js';
 import { findRun, listRunEvents } from '../../src/db/queries/runs.js';
 import { readStartRecord } from '../../simulator/install.js';
 import { createPipelineHarness, demoInputs, type HarnessOptions, type PipelineHarness } from '../helpers/pipeline-harness.js';
+import { killHard, waitUntil } from '../helpers/worker-process.js';
 
 /** SIGKILL the worker process at a chosen moment, start a fresh one, and check nothing was lost or doubled. */
 describe('a worker killed mid-run', () => {
@@ -22,9 +21,9 @@ describe('a worker killed mid-run', () => {
     const prompt = (await createPrompt(harness.db, { text, videoDir: demoInputs }, { negativePrompt: 'n' })).prompt;
     const { run } = await startInference({ db: harness.db, temporal: harness.temporal, config: harness.config }, { promptId: prompt.id });
 
-    await waitUntil(() => isCrashPoint(run.id), 60_000, `the crash point of ${text}`);
+    await waitUntil(() => isCrashPoint(run.id), `the crash point of ${text}`);
     const stageAtKill = (await findRun(harness.db, run.id))!.stage;
-    await kill(first);
+    await killHard(first);
     harness.spawnWorker();
     const done = await waitForRun({ db: harness.db, temporal: harness.temporal, config: harness.config }, run.id);
 
@@ -70,18 +69,4 @@ describe('a worker killed mid-run', () => {
 
 function partialFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((name) => name.includes('.partial')) : [];
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
 }
