@@ -139,4 +139,11 @@ describe('cosmos inference/enhance/upscale/cancel/logs (built executable, real s
     expect(await cosmos('cancel', 'ps_1')).toMatchObject({ code: 1, stderr: expect.stringContaining('neither a run id') });
     expect(await cosmos('cancel')).toMatchObject({ code: 2 });
   });
+
+  it('leaves artifacts that cosmos verify accepts after every kind of pipeline', async () => {
+    const report = await cosmos('verify', '--json');
+    expect(JSON.parse(report.stdout)).toMatchObject({ problems: [] });
+    expect(JSON.parse(report.stdout).runsChecked).toBeGreaterThan(6);
+    expect(report.code).toBe(0);
+  });
 });

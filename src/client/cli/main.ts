@@ -59,6 +59,12 @@ function reportError(error: unknown): number {
   return 1;
 }
 
+// `cosmos list runs | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: unknown) => { process.exitCode = reportError(error); },
