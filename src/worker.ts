@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type GpuHost } from './activities/index.js';
+import { connectTemporal } from './client/temporal.js';
 import { loadConfig, simulatorHome, type Config, type GpuHostConfig } from './config.js';
 import { createDb } from './db/client.js';
 import { createLocalTransport } from './gpu/local-transport.js';
@@ -9,7 +10,7 @@ import { createSshTransport } from './gpu/ssh-transport.js';
 import type { GpuHostTransport } from './gpu/transport.js';
 import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
 import { installSimulator } from '../simulator/install.js';
-import { gpuTaskQueue, hostIoTaskQueue } from './workflows/types.js';
+import { gpuTaskQueue, hostIoTaskQueue, runProgressSignalName } from './workflows/types.js';
 
 export interface WorkerHandle {
   /** Resolves when every worker has stopped (after a signal or `shutdown()`). */
@@ -22,11 +23,15 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
   if (config.simulatedHost) await ensureSimulator(config);
   const { db, close: closeDb } = createDb(endpoints.databaseUrl);
   const hosts = new Map<string, GpuHost>(config.hosts.map((host) => [host.name, { config: host, transport: openTransport(host) }]));
-  const activities = createActivities({
-    db, hosts, dataDir: config.dataDir, pollIntervalMs: parseDurationMs(config.temporal.poll_interval), hangTimeoutMs: parseDurationMs(config.temporal.hang_timeout),
-  });
   const connection = await NativeConnection.connect({ address: endpoints.temporalAddress });
   const namespace = config.temporal.namespace;
+  const signaller = await connectTemporal({ address: endpoints.temporalAddress, namespace });
+  const activities = createActivities({
+    db, hosts, dataDir: config.dataDir,
+    pollIntervalMs: parseDurationMs(config.temporal.poll_interval),
+    hangTimeoutMs: parseDurationMs(config.temporal.hang_timeout),
+    reportProgress: (workflowId, update) => signaller.client.workflow.getHandle(workflowId).signal(runProgressSignalName, update),
+  });
 
   const workers = [
     await Worker.create({
@@ -54,6 +59,7 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
     await Promise.all([...hosts.values()].map((h) => h.transport.close()));
     await closeDb();
+    await signaller.close();
     await connection.close();
   });
   return {

@@ -13,6 +13,7 @@ import { syncLogTail } from '../gpu/log-sync.js';
 import { planBatch, type BatchMember } from '../models/batch.js';
 import { followContainer, startOrAttach } from './container-session.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
+import { createProgressReporter } from './progress-reporter.js';
 import { fetchVerifiedFiles, writeManifest } from './fetch-files.js';
 import { verifyVideo } from './download-outputs.js';
 import type { UploadStats } from './run-records.js';
@@ -88,12 +89,14 @@ export function createBatchActivities(deps: ActivityDeps) {
       for (const { run } of members) await markRunRunning(deps.db, run.id, { containerName: name, stage: 'starting' });
 
       const tracker = createBatchProgressTracker(plan.chunksPerItem);
+      const report = createProgressReporter(deps);
       const record = async (text: string) => {
         for (const milestone of tracker.feed(text)) {
           const runId = segment.runIds[milestone.item];
           if (!runId) continue;
           await addRunEvent(deps.db, { runId, stage: milestone.stage, progress: milestone.progress, message: milestone.message });
           await updateRunProgress(deps.db, runId, milestone.stage, milestone.progress);
+          await report(runId, milestone.stage, milestone.progress);
         }
       };
       await record(await readFile(localLog, 'utf8').catch(() => ''));

@@ -1,6 +1,7 @@
 import type { GpuHostConfig } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { GpuHostTransport } from '../gpu/transport.js';
+import type { RunProgressUpdate } from '../workflows/types.js';
 
 export interface GpuHost { config: GpuHostConfig; transport: GpuHostTransport }
 
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   pollIntervalMs: number;
   /** A running container whose log has not grown for this long is killed (the run fails with `timeout`). */
   hangTimeoutMs: number;
+  /** Signals a workflow with a run's stage and percent (the worker wires it to a Temporal client). */
+  reportProgress?: (workflowId: string, update: RunProgressUpdate) => Promise<void>;
 }
 
 export function requireHost(deps: ActivityDeps, name: string): GpuHost {

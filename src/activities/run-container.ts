@@ -8,6 +8,7 @@ import { createLogProgressTracker } from '../gpu/log-progress.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
 import { followContainer, startOrAttach } from './container-session.js';
 import { loadJob } from './job-context.js';
+import { createProgressReporter } from './progress-reporter.js';
 
 export interface ContainerResult { containerName: string; exitCode: number; attached: boolean }
 
@@ -37,13 +38,17 @@ export function createContainerActivities(deps: ActivityDeps) {
       await markRunRunning(deps.db, run.id, { containerName: name, stage: tracker.current().stage });
       await addRunEvent(deps.db, { runId: run.id, stage: 'starting', progress: 0.05, message: `container ${name} started` });
 
+      const report = createProgressReporter(deps);
       const state = await followContainer(deps, host, {
         name, remoteLog: layout.abs.logPath, localLog,
         async onLog(text) {
           const milestones = tracker.feed(text);
           for (const milestone of milestones) await addRunEvent(deps.db, { runId: run.id, ...milestone });
           const current = tracker.current();
-          if (milestones.length > 0) await updateRunProgress(deps.db, run.id, current.stage, current.progress);
+          if (milestones.length > 0) {
+            await updateRunProgress(deps.db, run.id, current.stage, current.progress);
+            await report(run.id, current.stage, current.progress);
+          }
           return { phase: current.stage, progress: current.progress };
         },
       });

@@ -2,7 +2,9 @@ import {
   ApplicationFailure, CancellationScope, isCancellation, setCurrentDetails, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { hostActivities, records } from './activity-proxies.js';
+import { summary } from './gpu-step.js';
 import { describeFailure } from './pipeline.js';
+import { showProgressInDetails } from './progress.js';
 import { CosmosStatus } from './search-attributes.js';
 import type { BatchInput, PipelineResult } from './types.js';
 
@@ -17,6 +19,7 @@ export async function batchInference(input: BatchInput): Promise<PipelineResult>
   let segment = 0;
   let containerName: string | null = null;
   const show = (text: string) => setCurrentDetails(`**${text}** · batch \`${batchId}\` of ${input.runIds.length} on \`${host}\``);
+  showProgressInDetails(host);
   try {
     upsertSearchAttributes([{ key: CosmosStatus, value: 'running' }]);
     await records.markBatchStarted({ batchId, runIds: input.runIds, host, workflowId: workflowInfo().workflowId });
@@ -25,11 +28,11 @@ export async function batchInference(input: BatchInput): Promise<PipelineResult>
       const part = { batchId, jobKey: `${batchId}-${segment}`, runIds: remaining, host };
       containerName = `cosmos-transfer-${part.jobKey}`;
       show(`container ${segment}: uploading ${remaining.length} item(s)`);
-      await io.uploadBatchInputs(part);
+      await io.uploadBatchInputs.executeWithOptions(summary(`upload inputs of ${part.jobKey} to ${host}`), [part]);
       show(`container ${segment}: generating`);
-      const result = await gpu.runBatchContainer(part);
+      const result = await gpu.runBatchContainer.executeWithOptions(summary(`batch container ${containerName} on ${host}`), [part]);
       show(`container ${segment}: downloading ${result.completed} item(s)`);
-      const outputs = await io.downloadBatchOutputs({ ...part, count: result.completed });
+      const outputs = await io.downloadBatchOutputs.executeWithOptions(summary(`download ${result.completed} item(s) of ${part.jobKey}`), [{ ...part, count: result.completed }]);
       for (const [i, runOutputs] of outputs.entries()) await records.recordRunCompleted({ runId: remaining[i]!, outputs: runOutputs });
       if (!result.failure) break;
       const failedRunId = remaining[result.completed];

@@ -4,6 +4,7 @@ import {
 import type { FailureKind } from '../db/schema.js';
 import { hostActivities, records } from './activity-proxies.js';
 import { showStep } from './gpu-step.js';
+import { showProgressInDetails } from './progress.js';
 import { CosmosStatus } from './search-attributes.js';
 import { jobFailureKinds, type PipelineInput } from './types.js';
 
@@ -15,6 +16,7 @@ export interface CurrentRun { runId: string; modelType: string }
  * kind (later steps never start); a user's cancel stops its container and marks it cancelled.
  */
 export async function runPipeline<T>(input: PipelineInput, current: CurrentRun, steps: () => Promise<T>): Promise<T> {
+  showProgressInDetails(input.host);
   try {
     upsertSearchAttributes([{ key: CosmosStatus, value: 'running' }]);
     const result = await steps();

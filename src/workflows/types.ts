@@ -35,6 +35,9 @@ export interface BatchInput {
 
 export interface RunProgressUpdate { runId: string; stage: string; progress: number }
 
+/** Activities signal their workflow under this name when a run's stage or percent moves on. */
+export const runProgressSignalName = 'runProgress';
+
 /** GPU jobs queue here, one queue per host, limited to the host's GPU slots. */
 export const gpuTaskQueue = (host: string) => `gpu-${host}`;
 /** Uploads, downloads and container stops for a host: no slot limit. */

@@ -27,6 +27,24 @@ describe('pipelines over SSH against the simulated GPU host', () => {
   });
   afterAll(() => h?.close());
 
+  it('reads well in the Web UI: a summary naming the prompt, activity summaries, and the stage with its percent', async () => {
+    const prompt = await newPrompt('a windmill in the rain');
+    const { run, workflowId } = await startInference(deps(), { promptId: prompt.id });
+    const handle = h.temporal.workflow.getHandle(workflowId);
+    const details: string[] = [];
+    while ((await findRun(h.db, run.id))?.status !== 'completed') {
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata').catch(() => ({ currentDetails: '' }));
+      if (metadata.currentDetails) details.push(metadata.currentDetails);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(details.some((d) => /\*\*generating\*\* \d+% · run `rs_/.test(d))).toBe(true);
+    expect(await (await handle.describe()).staticSummary()).toBe(`inference · "${prompt.name}" (${prompt.id}) on ${h.hostName}`);
+    const history = await handle.fetchHistory();
+    const summaries = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.userMetadata?.summary?.data);
+    const decoded = summaries.filter(Boolean).map((data) => JSON.parse(Buffer.from(data!).toString('utf8')) as string);
+    expect(decoded).toEqual(expect.arrayContaining([`upload inputs of ${run.id} to ${h.hostName}`, `transfer container for ${run.id} on ${h.hostName}`]));
+  });
+
   it('enhance creates <name>_enhanced with the upsampled text, linked to its parent, and records both ids', async () => {
     const prompt = await newPrompt('a red kite over green hills');
     const done = await waitForRun(deps(), (await startEnhance(deps(), { promptId: prompt.id })).run.id);
