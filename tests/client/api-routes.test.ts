@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer } from '../../src/client/api/server.js';
 import { countRows } from '../helpers/migrated-db.js';
 import { demoInputs, makeUniqueInputs } from '../helpers/pipeline-harness.js';
 import { createApiHarness, type ApiHarness } from './api-helpers.js';
@@ -31,6 +32,20 @@ describe('the HTTP API (real stack, simulator GPU host)', () => {
     const gallery = await api.call('GET', '/', { auth: false });
     expect(gallery.status).toBe(200);
     expect(gallery.body).toContain('<script type="module" src="/gallery/gallery.js">');
+  });
+
+  it('refuses to listen beyond loopback without a token, and serves there with one', async () => {
+    await expect(startApiServer(api.app, { bind: '0.0.0.0', port: 0, token: undefined })).rejects.toThrow(/refusing to serve the API on 0\.0\.0\.0 without a token/);
+    const open = await startApiServer(api.app, { bind: '0.0.0.0', port: 0, token: api.config.api.token });
+    try {
+      const res = await fetch(`http://127.0.0.1:${open.port}/runs`);
+      expect(res.status).toBe(401);
+    } finally {
+      await open.close();
+    }
+    const local = await startApiServer(api.app, { bind: '127.0.0.1', port: 0, token: undefined });
+    expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await local.close();
   });
 
   it('creates a prompt once (201, then 200 for the same text and files), gets, lists and searches it', async () => {
