@@ -9,6 +9,12 @@ import { demoInputs, projectRoot } from '../helpers/pipeline-harness.js';
 import { createApiHarness, TOKEN, type ApiHarness } from './api-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** The part of HTMLVideoElement the test reads (the project compiles without the DOM library). */
+interface VideoElement {
+  readyState: number; videoWidth: number; videoHeight: number; duration: number; currentSrc: string;
+  error: { code: number } | null; onloadedmetadata: unknown; onerror: unknown; canPlayType(type: string): string;
+}
 const artifacts = join(projectRoot, '.test-artifacts');
 
 describe('the gallery page in headless Chromium', () => {
@@ -51,7 +57,7 @@ describe('the gallery page in headless Chromium', () => {
     const output = card.locator('video[data-role^="output"]');
     await output.waitFor();
     // Playable: Chromium fetched and decoded enough of the MP4 to know its size and length.
-    const media = await output.evaluate(async (video: HTMLVideoElement) => {
+    const media = await output.evaluate(async (video: VideoElement) => {
       if (video.readyState < 1) await new Promise((resolve, reject) => { video.onloadedmetadata = resolve; video.onerror = () => reject(new Error(`media error ${video.error?.code}`)); });
       return { width: video.videoWidth, height: video.videoHeight, duration: video.duration, src: video.currentSrc, canPlay: video.canPlayType('video/mp4') };
     });
