@@ -1,12 +1,11 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import { InputError } from '../core/input-error.js';
 import { newBatchId, newRunId } from '../db/ids.js';
 import { findBatch, insertBatchWithRuns, listBatchRuns, setBatchStatus } from '../db/queries/batches.js';
 import { failRun } from '../db/queries/runs.js';
 import type { Batch, Run } from '../db/schema.js';
 import { resolveTransferParams, type TransferParams, type TransferParamsInput } from '../models/transfer.js';
-import { CosmosGpuHost, CosmosModelType, CosmosPromptId, CosmosRunId, CosmosStatus } from '../workflows/search-attributes.js';
 import type { BatchInput } from '../workflows/types.js';
+import { startWorkflow } from './start-workflow.js';
 import { parse, pickHost, pipelineTimeouts, requirePrompt, workflowIdForBatch, type ClientDeps } from './runs.js';
 
 export interface StartBatchRequest {
@@ -39,20 +38,9 @@ export async function startBatch(deps: ClientDeps, request: StartBatchRequest): 
       batchId, batchIndex: i, workflowId, gpuHost: host,
     })));
   const input: BatchInput = { batchId, runIds: runs.map((r) => r.id), host, timeouts: pipelineTimeouts(deps.config) };
-  await deps.temporal.workflow.start('batchInference', {
-    workflowId,
-    taskQueue: deps.config.temporal.task_queue,
-    args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    typedSearchAttributes: [
-      { key: CosmosRunId, value: runs[0]!.id },
-      { key: CosmosPromptId, value: prompts[0]!.id },
-      { key: CosmosModelType, value: 'transfer' },
-      { key: CosmosStatus, value: 'pending' },
-      { key: CosmosGpuHost, value: host },
-    ],
-    staticSummary: `batch of ${runs.length} · ${prompts.map((p) => `"${p.name}"`).slice(0, 4).join(', ')}${prompts.length > 4 ? ', …' : ''} on ${host}`,
+  await startWorkflow(deps.temporal, deps.config, {
+    workflowType: 'batchInference', workflowId, input, runId: runs[0]!.id, promptId: prompts[0]!.id, modelType: 'transfer', host,
+    summary: `batch of ${runs.length} · ${prompts.map((p) => `"${p.name}"`).slice(0, 4).join(', ')}${prompts.length > 4 ? ', …' : ''} on ${host}`,
   }).catch(async (error: unknown) => {
     const message = `could not start the workflow: ${(error as Error).message}`;
     for (const run of runs) await failRun(deps.db, run.id, { kind: 'internal', message });

@@ -1,4 +1,4 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { ZodError } from 'zod';
 import type { Config } from '../config.js';
 import { InputError } from '../core/input-error.js';
@@ -9,8 +9,8 @@ import { countOpenRunsByHost, failRun, findRun, insertRun } from '../db/queries/
 import type { Prompt, Run } from '../db/schema.js';
 import { resolveTransferParams, type TransferParamsInput } from '../models/transfer.js';
 import { resolveUpscaleParams, type UpscaleParams } from '../models/upscale.js';
-import { CosmosGpuHost, CosmosModelType, CosmosPromptId, CosmosRunId, CosmosStatus } from '../workflows/search-attributes.js';
 import type { PipelineInput, PipelineTimeouts } from '../workflows/types.js';
+import { startWorkflow } from './start-workflow.js';
 
 /** The one module that names workflows and starts them on behalf of the CLI and the API. */
 export interface ClientDeps { db: Db; temporal: Client; config: Config }
@@ -103,21 +103,10 @@ async function startPipeline(deps: ClientDeps, start: PipelineStart): Promise<{ 
     runId, promptId: start.prompt.id, promptName: start.prompt.name, host: start.host, timeouts: pipelineTimeouts(deps.config), ...start.extra,
   };
   try {
-    await deps.temporal.workflow.start(start.workflowType, {
-      workflowId,
-      taskQueue: deps.config.temporal.task_queue,
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [
-        { key: CosmosRunId, value: runId },
-        { key: CosmosPromptId, value: start.prompt.id },
-        { key: CosmosModelType, value: start.modelType },
-        { key: CosmosStatus, value: 'pending' },
-        { key: CosmosGpuHost, value: start.host },
-      ],
-      staticSummary: `${start.workflowType} · "${start.prompt.name}" (${start.prompt.id}) on ${start.host}`,
-      staticDetails: `Prompt: ${start.prompt.promptText.slice(0, 300)}${start.prompt.promptText.length > 300 ? '…' : ''}`,
+    await startWorkflow(deps.temporal, deps.config, {
+      workflowType: start.workflowType, workflowId, input, runId, promptId: start.prompt.id, modelType: start.modelType, host: start.host,
+      summary: `${start.workflowType} · "${start.prompt.name}" (${start.prompt.id}) on ${start.host}`,
+      details: `Prompt: ${start.prompt.promptText.slice(0, 300)}${start.prompt.promptText.length > 300 ? '…' : ''}`,
     });
   } catch (error) {
     await failRun(deps.db, runId, { kind: 'internal', message: `could not start the workflow: ${(error as Error).message}` });
