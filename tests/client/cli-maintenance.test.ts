@@ -36,7 +36,7 @@ describe('cosmos verify and delete (built executable, real stack)', () => {
     const [deleted, tampered, untouched] = runs as [Run, Run, Run];
     await rm(output(deleted));
     const bytes = await readFile(output(tampered));
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     await writeFile(output(tampered), bytes);
     const orphanDir = join(h.config.dataDir, 'runs', newRunId());
     await mkdir(orphanDir);
