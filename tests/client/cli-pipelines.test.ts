@@ -78,6 +78,9 @@ describe('cosmos inference/enhance/upscale/cancel/logs (built executable, real s
     expect(started.stdout).toMatch(/ {2}#0 rs_\w+ completed\n {2}#1 rs_\w+ completed/);
     const { runs } = parseJson<{ runs: Run[] }>(await cosmos('list', 'runs', '--batch', batchId!, '--json'));
     expect(runs.map((r) => r.promptId).sort()).toEqual([promptId, otherPromptId].sort());
+    const shown = parseJson<{ batch: { id: string }; runs: Run[] }>(await cosmos('show', batchId!, '--json'));
+    expect(shown.runs.map((r) => [r.batchIndex, r.status])).toEqual([[0, 'completed'], [1, 'completed']]);
+    expect((await cosmos('show', batchId!)).stdout).toMatch(new RegExp(`^${batchId} batch of 2 `));
   });
 
   it('enhances a prompt and shows the enhanced prompt it made', async () => {

@@ -87,7 +87,7 @@ describe('cosmos create/list/search/show/rate (built executable, real stack)', (
     const json = parseJson<{ run: RunJson; prompt: PromptJson; lineage: Record<string, unknown>; events: { stage: string }[]; hint: null }>(await cosmos('show', runId, '--json'));
     expect(json).toMatchObject({ run: { id: runId }, prompt: { id: promptId }, lineage: { promptId, parentRunId: null, childRunIds: [] }, hint: null });
     expect(json.events.map((e) => e.stage)).toContain('generating');
-    expect(await cosmos('show', 'rs_nope')).toMatchObject({ code: 1, stderr: 'cosmos: "rs_nope" is neither a prompt id (ps_…) nor a run id (rs_…)\n' });
+    expect(await cosmos('show', 'rs_nope')).toMatchObject({ code: 1, stderr: 'cosmos: "rs_nope" is neither a prompt id (ps_…), a run id (rs_…) nor a batch id (bt_…)\n' });
   });
 
   it('shows a failed run with its error and a hint', async () => {

@@ -1,3 +1,5 @@
+import { InputError } from '../../../core/input-error.js';
+import { isEntityId } from '../../../db/ids.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
@@ -22,6 +24,7 @@ Examples:
     const { values, positionals } = parseCommandArgs(args, options);
     const [id, ...extra] = positionals;
     if (id === undefined || extra.length > 0) throw new UsageError('expected one run id (rs_…) or batch id (bt_…)');
+    if (!isEntityId(id, 'rs') && !isEntityId(id, 'bt')) throw new InputError(`"${id}" is neither a run id (rs_…) nor a batch id (bt_…)`);
     const { cancelWork } = await import('../../runs.js');
     const { cancelled } = await cancelWork({ db: ctx.db, temporal: await ctx.temporal(), config: ctx.config }, id);
     if (values.json) return out.json({ cancelled });

@@ -1,6 +1,7 @@
 import { describeFailureHint } from '../../../core/failure-hints.js';
 import { InputError } from '../../../core/input-error.js';
 import { isEntityId } from '../../../db/ids.js';
+import { findBatch, listBatchRuns } from '../../../db/queries/batches.js';
 import { listChildRuns, listRunsOfPrompt } from '../../../db/queries/maintenance.js';
 import { findPrompt } from '../../../db/queries/prompts.js';
 import { findRun, listRunEvents } from '../../../db/queries/runs.js';
@@ -17,13 +18,14 @@ const options = { json: { type: 'boolean' } } as const;
 
 export const showCommand: Command = {
   options,
-  help: `Usage: cosmos show <prompt_id|run_id> [--json]
+  help: `Usage: cosmos show <prompt_id|run_id|batch_id> [--json]
 
 A prompt: its text, inputs and runs. A run: status, stage and progress, lineage (prompt, parent prompt,
 source run of an upscale, upscales made from it, batch), files, error with a hint, and its Web UI link.
+A batch: its runs in order.
 
 Options:
-  --json   print {prompt, runs} or {run, prompt, lineage, events, hint, webUi} (docs/cli.md)
+  --json   print {prompt, runs}, {run, prompt, lineage, events, hint, webUi} or {batch, runs} (docs/cli.md)
 
 Examples:
   cosmos show rs_0123…
@@ -35,7 +37,8 @@ Examples:
     if (id === undefined || extra.length > 0) throw new UsageError('expected one prompt or run id');
     if (isEntityId(id, 'rs')) return showRun(id, ctx, out, Boolean(values.json));
     if (isEntityId(id, 'ps')) return showPrompt(id, ctx, out, Boolean(values.json));
-    throw new InputError(`"${id}" is neither a prompt id (ps_…) nor a run id (rs_…)`);
+    if (isEntityId(id, 'bt')) return showBatch(id, ctx, out, Boolean(values.json));
+    throw new InputError(`"${id}" is neither a prompt id (ps_…), a run id (rs_…) nor a batch id (bt_…)`);
   },
 };
 
@@ -52,6 +55,15 @@ async function showPrompt(id: string, ctx: CliContext, out: Output, json: boolea
   }
   out.line(`  runs:     ${runs.length === 0 ? 'none' : ''}`);
   for (const run of runs) out.line(`    ${run.id} ${run.modelType.padEnd(8)} ${formatStatus(run.status, out)} ${formatAge(run.createdAt)}`);
+}
+
+async function showBatch(id: string, ctx: CliContext, out: Output, json: boolean): Promise<void> {
+  const batch = await findBatch(ctx.db, id);
+  if (!batch) throw new InputError(`batch ${id} does not exist`);
+  const runs = await listBatchRuns(ctx.db, id);
+  if (json) return out.json({ batch, runs });
+  out.line(`${out.bold(batch.id)} batch of ${runs.length} ${formatStatus(batch.status, out)} created ${formatAge(batch.createdAt)}`);
+  for (const run of runs) out.line(`  #${run.batchIndex} ${run.id} ${run.promptId} ${formatStatus(run.status, out)}${run.failureKind ? ` (${run.failureKind})` : ''}`);
 }
 
 async function showRun(id: string, ctx: CliContext, out: Output, json: boolean): Promise<void> {
