@@ -5,3 +5,8 @@ export class InputError extends Error {
     super(message);
   }
 }
+
+/** The input names a prompt, run or batch that does not exist (the API answers 404). */
+export class NotFoundError extends InputError {
+  override readonly name = 'NotFoundError';
+}

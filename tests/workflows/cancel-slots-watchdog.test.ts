@@ -4,6 +4,7 @@ import { cancelWork, startInference, waitForRun } from '../../src/client/runs.js
 import { createPrompt } from '../../src/core/create-prompt.js';
 import { InputError } from '../../src/core/input-error.js';
 import { findRun } from '../../src/db/queries/runs.js';
+import type { Run } from '../../src/db/schema.js';
 import { CosmosStatus } from '../../src/workflows/search-attributes.js';
 import { listSimContainers, setFaults } from '../../simulator/install.js';
 import { createPipelineHarness, demoInputs, makeUniqueInputs, type HarnessOptions, type PipelineHarness } from '../helpers/pipeline-harness.js';
@@ -65,7 +66,7 @@ describe('cancel, GPU slots and the hang watchdog', () => {
   it('a host with one GPU slot runs three jobs one at a time, shows the waiting ones as queued, and finishes all', async () => {
     await open({ transport: 'local', sim: { timeScale: 0.01 } });
     const prompt = await newPrompt('slot test');
-    const runs = [];
+    const runs: Run[] = [];
     for (let i = 0; i < 3; i++) runs.push((await startInference(deps(), { promptId: prompt.id, params: { seed: i } })).run);
     let sawQueued = false;
     let maxRunning = 0;
@@ -85,7 +86,7 @@ describe('cancel, GPU slots and the hang watchdog', () => {
   it('with two hosts configured, work spreads over both', async () => {
     await open({ transport: 'local', sim: { timeScale: 0.01 }, moreHosts: [{}] });
     const prompt = await newPrompt('two hosts');
-    const runs = [];
+    const runs: Run[] = [];
     for (let i = 0; i < 4; i++) runs.push((await startInference(deps(), { promptId: prompt.id, params: { seed: i } })).run);
     const done = await Promise.all(runs.map((r) => waitForRun(deps(), r.id)));
     expect(done.every((r) => r.status === 'completed')).toBe(true);
