@@ -1,13 +1,11 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type GpuHost } from './activities/index.js';
 import { connectTemporal } from './client/temporal.js';
 import { loadConfig, simulatorHome, type Config, type GpuHostConfig } from './config.js';
 import { createDb } from './db/client.js';
-import { createLocalTransport } from './gpu/local-transport.js';
-import { createSshTransport } from './gpu/ssh-transport.js';
-import type { GpuHostTransport } from './gpu/transport.js';
+import { openHostTransport } from './gpu/open-transport.js';
 import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
 import { installSimulator } from '../simulator/install.js';
 import { gpuTaskQueue, hostIoTaskQueue, runProgressSignalName } from './workflows/types.js';
@@ -22,7 +20,8 @@ export interface WorkerHandle {
 export async function startWorker(config: Config, endpoints: Pick<StackEndpoints, 'databaseUrl' | 'temporalAddress'>): Promise<WorkerHandle> {
   if (config.simulatedHost) await ensureSimulator(config);
   const { db, close: closeDb } = createDb(endpoints.databaseUrl);
-  const hosts = new Map<string, GpuHost>(config.hosts.map((host) => [host.name, { config: host, transport: openTransport(host) }]));
+  const hosts = new Map<string, GpuHost>(await Promise.all(
+    config.hosts.map(async (host) => [host.name, { config: host, transport: await openHostTransport(host) }] as const)));
   const connection = await NativeConnection.connect({ address: endpoints.temporalAddress });
   const namespace = config.temporal.namespace;
   const signaller = await connectTemporal({ address: endpoints.temporalAddress, namespace });
@@ -75,14 +74,6 @@ export function gpuSlots(host: GpuHostConfig): number {
   return Math.max(1, Math.floor(host.gpus.length / host.gpus_per_job));
 }
 
-function openTransport(host: GpuHostConfig): GpuHostTransport {
-  if (host.transport === 'local') return createLocalTransport(host.name);
-  return createSshTransport({
-    name: host.name, host: host.host!, port: host.port, user: host.user!, privateKeyPath: host.key_path!,
-    ...(host.host_key_fingerprint ? { hostKeyFingerprint: host.host_key_fingerprint } : {}),
-    ...(host.known_hosts ? { knownHostsPath: host.known_hosts } : {}),
-  });
-}
 
 async function ensureSimulator(config: Config): Promise<void> {
   const home = simulatorHome(config);
@@ -103,6 +94,9 @@ export function parseDurationMs(value: string): number {
 }
 
 export async function runWorkerMain(): Promise<void> {
+  const level = (process.env.COSMOS_LOG_LEVEL ?? 'INFO').toUpperCase();
+  if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) throw new Error(`COSMOS_LOG_LEVEL=${level} is not one of TRACE, DEBUG, INFO, WARN, ERROR`);
+  Runtime.install({ logger: new DefaultLogger(level as 'INFO') });
   const config = loadConfig();
   const worker = await startWorker(config, resolveEndpoints(config));
   console.log(`cosmos worker: polling ${config.temporal.task_queue} and ${config.hosts.map((h) => gpuTaskQueue(h.name)).join(', ')}`);

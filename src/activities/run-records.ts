@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createEnhancedPrompt } from '../core/create-prompt.js';
+import { NotFoundError } from '../core/input-error.js';
 import { findPrompt } from '../db/queries/prompts.js';
 import { addRunEvent, completeRun, failRun, findRun, insertRunIfAbsent, markRunRunning, updateRunProgress } from '../db/queries/runs.js';
 import type { FailureKind, RunOutputs } from '../db/schema.js';
@@ -47,7 +48,7 @@ export function createRunRecordActivities(deps: ActivityDeps) {
     async recordEnhancedPrompt(input: { runId: string; text: string }): Promise<string> {
       const run = await findRun(deps.db, input.runId);
       const parent = run ? await findPrompt(deps.db, run.promptId) : undefined;
-      if (!run || !parent) throw new Error(`enhance run ${input.runId} or its prompt is gone`);
+      if (!run || !parent) throw new NotFoundError(`enhance run ${input.runId} or its prompt no longer exists`);
       return (await createEnhancedPrompt(deps.db, parent, input.text)).id;
     },
 

@@ -1,4 +1,4 @@
-import { InputError } from '../core/input-error.js';
+import { InputError, NotFoundError } from '../core/input-error.js';
 import { newBatchId, newRunId } from '../db/ids.js';
 import { findBatch, insertBatchWithRuns, listBatchRuns, setBatchStatus } from '../db/queries/batches.js';
 import { failRun } from '../db/queries/runs.js';
@@ -52,6 +52,6 @@ export async function startBatch(deps: ClientDeps, request: StartBatchRequest): 
 
 export async function getBatch(deps: Pick<ClientDeps, 'db'>, batchId: string): Promise<{ batch: Batch; runs: Run[] }> {
   const batch = await findBatch(deps.db, batchId);
-  if (!batch) throw new InputError(`batch ${batchId} does not exist`);
+  if (!batch) throw new NotFoundError(`batch ${batchId} does not exist`);
   return { batch, runs: await listBatchRuns(deps.db, batchId) };
 }

@@ -1,4 +1,4 @@
-import { InputError } from '../core/input-error.js';
+import { InputError, NotFoundError } from '../core/input-error.js';
 import { isEntityId } from '../db/ids.js';
 import { findBatch, listBatchRuns } from '../db/queries/batches.js';
 import { findRun } from '../db/queries/runs.js';
@@ -13,14 +13,14 @@ const isOpen = (status: string) => status === 'pending' || status === 'running';
 export async function cancelWork(deps: ClientDeps, id: string): Promise<{ cancelled: string[] }> {
   if (isEntityId(id, 'rs')) {
     const run = await findRun(deps.db, id);
-    if (!run) throw new InputError(`run ${id} does not exist`);
+    if (!run) throw new NotFoundError(`run ${id} does not exist`);
     if (!isOpen(run.status)) throw new InputError(`run ${id} is already ${run.status}; there is nothing to cancel`);
     await deps.temporal.workflow.getHandle(run.workflowId ?? workflowIdForRun(id)).cancel();
     return { cancelled: [id] };
   }
   if (isEntityId(id, 'bt')) {
     const batch = await findBatch(deps.db, id);
-    if (!batch) throw new InputError(`batch ${id} does not exist`);
+    if (!batch) throw new NotFoundError(`batch ${id} does not exist`);
     const open = (await listBatchRuns(deps.db, id)).filter((run) => isOpen(run.status)).map((run) => run.id);
     if (open.length === 0) throw new InputError(`batch ${id} is already ${batch.status}; there is nothing to cancel`);
     await deps.temporal.workflow.getHandle(workflowIdForBatch(id)).cancel();

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { ZodError } from 'zod';
 import type { Config } from '../config.js';
-import { InputError } from '../core/input-error.js';
+import { InputError, NotFoundError } from '../core/input-error.js';
 import type { Db } from '../db/client.js';
 import { isEntityId, newRunId } from '../db/ids.js';
 import { findPrompt } from '../db/queries/prompts.js';
@@ -61,7 +61,7 @@ export async function startUpscale(
 ): Promise<{ run: Run; workflowId: string }> {
   if (!isEntityId(request.runId, 'rs')) throw new InputError(`"${request.runId}" is not a run id (rs_ followed by 32 hex digits)`);
   const source = await findRun(deps.db, request.runId);
-  if (!source) throw new InputError(`run ${request.runId} does not exist`);
+  if (!source) throw new NotFoundError(`run ${request.runId} does not exist`);
   if (source.modelType !== 'transfer' || source.status !== 'completed') {
     throw new InputError(`run ${source.id} is a ${source.status} ${source.modelType} run; only a completed transfer run can be upscaled`);
   }
@@ -77,7 +77,7 @@ export async function startUpscale(
 /** Resolves when the run's workflow closes; the run row then holds the outcome. */
 export async function waitForRun(deps: ClientDeps, runId: string): Promise<Run> {
   const run = await findRun(deps.db, runId);
-  if (!run) throw new InputError(`run ${runId} does not exist`);
+  if (!run) throw new NotFoundError(`run ${runId} does not exist`);
   await deps.temporal.workflow.getHandle(run.workflowId ?? workflowIdForRun(runId)).result().catch(() => undefined);
   return (await findRun(deps.db, runId))!;
 }
@@ -118,7 +118,7 @@ async function startPipeline(deps: ClientDeps, start: PipelineStart): Promise<{ 
 export async function requirePrompt(db: Db, promptId: string): Promise<Prompt> {
   if (!isEntityId(promptId, 'ps')) throw new InputError(`"${promptId}" is not a prompt id (ps_ followed by 32 hex digits)`);
   const prompt = await findPrompt(db, promptId);
-  if (!prompt) throw new InputError(`prompt ${promptId} does not exist`);
+  if (!prompt) throw new NotFoundError(`prompt ${promptId} does not exist`);
   return prompt;
 }
 

@@ -7,7 +7,7 @@ import { deleteRecords, listRunsOfPrompt } from '../db/queries/maintenance.js';
 import { findPrompt } from '../db/queries/prompts.js';
 import { findRun } from '../db/queries/runs.js';
 import type { Run } from '../db/schema.js';
-import { InputError } from './input-error.js';
+import { InputError, NotFoundError } from './input-error.js';
 
 export interface DeletionTarget { kind: 'prompt' | 'run'; id: string }
 
@@ -28,13 +28,13 @@ export async function planDeletion(db: Db, dataDir: string, target: DeletionTarg
   if (target.kind === 'prompt') {
     if (!isEntityId(target.id, 'ps')) throw new InputError(`"${target.id}" is not a prompt id (ps_ followed by 32 hex digits)`);
     const prompt = await findPrompt(db, target.id);
-    if (!prompt) throw new InputError(`prompt ${target.id} does not exist`);
+    if (!prompt) throw new NotFoundError(`prompt ${target.id} does not exist`);
     prompts = [{ id: prompt.id, name: prompt.name }];
     runs = await listRunsOfPrompt(db, prompt.id);
   } else {
     if (!isEntityId(target.id, 'rs')) throw new InputError(`"${target.id}" is not a run id (rs_ followed by 32 hex digits)`);
     const run = await findRun(db, target.id);
-    if (!run) throw new InputError(`run ${target.id} does not exist`);
+    if (!run) throw new NotFoundError(`run ${target.id} does not exist`);
     runs = [run];
   }
   const directories = [...new Set(runs.flatMap((run) => [join(resolve(dataDir), 'runs', run.id), run.outputs?.runDir]))]

@@ -1,20 +1,6 @@
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/**
- * Walks up from this module to the folder holding package.json. The module runs both from
- * `src/services/` (vitest, tsx) and from `dist/src/services/` (after tsc), so a fixed `../..` is wrong.
- */
-export function findProjectRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`No package.json found above ${from}`);
-    dir = parent;
-  }
-}
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { findProjectRoot } from '../paths.js';
 
 function isExecutable(path: string): boolean {
   try {

@@ -107,7 +107,7 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
       const entry = join(projectRoot, 'dist', 'src', 'worker.js');
       if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
       const child = spawn(process.execPath, [entry], {
-        env: { ...process.env, COSMOS_CONFIG: configPath, DATABASE_URL: '', TEMPORAL_ADDRESS: '' },
+        env: { ...process.env, COSMOS_CONFIG: configPath, DATABASE_URL: '', TEMPORAL_ADDRESS: '', COSMOS_LOG_LEVEL: 'ERROR' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[worker ${child.pid}] ${chunk.toString()}`));

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
 import { ConfigError } from '../../config.js';
-import { InputError } from '../../core/input-error.js';
+import { InputError, NotFoundError } from '../../core/input-error.js';
 
 /** The one error shape of the API: `{ error: { code, message, fields? } }`. */
 export interface ApiErrorBody { error: { code: string; message: string; fields?: Record<string, string> } }
@@ -32,9 +32,8 @@ export function validationError(error: ZodError): ApiError {
   return new ApiError(400, 'invalid_request', summary, fields);
 }
 
-// The client module reports an unknown id as InputError "run rs_… does not exist": a 404. Everything else is a 400.
 function fromInputError(error: InputError): ApiError {
-  if (/^(prompt|run|batch) (ps|rs|bt)_[0-9a-f]{32} does not exist$/.test(error.message)) return new ApiError(404, 'not_found', error.message);
+  if (error instanceof NotFoundError) return new ApiError(404, 'not_found', error.message);
   return new ApiError(400, 'invalid_request', error.message, error.field ? { [error.field]: error.message } : undefined);
 }
 

@@ -21,21 +21,16 @@ export async function findRun(db: Db, id: string): Promise<Run | undefined> {
   return row;
 }
 
-async function requireRun(db: Db, id: string): Promise<Run> {
-  const run = await findRun(db, id);
-  if (!run) throw new Error(`run ${id} does not exist`);
-  return run;
-}
 
 /** pending → running (idempotent: a running run just gets the new fields). Terminal runs are left alone. */
 export async function markRunRunning(
   db: Db, id: string, fields: { workflowId?: string; gpuHost?: string; containerName?: string; stage: RunStage },
-): Promise<Run> {
+): Promise<Run | undefined> {
   const [row] = await db.update(runs)
     .set({ ...fields, status: 'running', startedAt: sql`coalesce(${runs.startedAt}, now())`, updatedAt: sql`now()` })
     .where(and(eq(runs.id, id), inArray(runs.status, openStatuses)))
     .returning();
-  return row ?? requireRun(db, id);
+  return row ?? findRun(db, id);
 }
 
 /** Progress only ever moves forward within a run, so a replayed log cannot move the bar back. */
@@ -45,17 +40,18 @@ export async function updateRunProgress(db: Db, id: string, stage: RunStage, pro
     .where(and(eq(runs.id, id), eq(runs.status, 'running')));
 }
 
-export async function completeRun(db: Db, id: string, outputs: RunOutputs): Promise<Run> {
+/** Transitions are guarded: a terminal run is left as it is, and a deleted run is simply gone (undefined). */
+export async function completeRun(db: Db, id: string, outputs: RunOutputs): Promise<Run | undefined> {
   const [row] = await db.update(runs)
     .set({ status: 'completed', stage: null, progress: 1, outputs, completedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(runs.id, id), inArray(runs.status, openStatuses)))
     .returning();
-  return row ?? requireRun(db, id);
+  return row ?? findRun(db, id);
 }
 
 export async function failRun(
   db: Db, id: string, failure: { kind: FailureKind; message: string; outputs?: RunOutputs },
-): Promise<Run> {
+): Promise<Run | undefined> {
   const status = failure.kind === 'cancelled' ? 'cancelled' : 'failed';
   const [row] = await db.update(runs)
     .set({
@@ -64,14 +60,19 @@ export async function failRun(
     })
     .where(and(eq(runs.id, id), inArray(runs.status, openStatuses)))
     .returning();
-  return row ?? requireRun(db, id);
+  return row ?? findRun(db, id);
 }
 
 export async function addRunEvent(
   db: Db, event: { runId: string; stage: string; progress: number; message: string },
 ): Promise<void> {
-  await db.insert(runEvents).values(event).onConflictDoNothing();
+  await db.insert(runEvents).values(event).onConflictDoNothing().catch((error: unknown) => {
+    // A run deleted while its workflow was still winding down: there is nothing left to record against.
+    if ((error as { code?: string }).code !== foreignKeyViolation) throw error;
+  });
 }
+
+const foreignKeyViolation = '23503';
 
 export async function listRunEvents(db: Db, runId: string): Promise<RunEvent[]> {
   return db.select().from(runEvents).where(eq(runEvents.runId, runId)).orderBy(asc(runEvents.id));

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InputError } from '../../../core/input-error.js';
+import { InputError, NotFoundError } from '../../../core/input-error.js';
 import { isEntityId } from '../../../db/ids.js';
 import { findRun } from '../../../db/queries/runs.js';
 import type { Run } from '../../../db/schema.js';
@@ -36,7 +36,7 @@ Examples:
     if (runId === undefined || extra.length > 0) throw new UsageError('expected one run id');
     if (!isEntityId(runId, 'rs')) throw new InputError(`"${runId}" is not a run id (rs_ followed by 32 hex digits)`);
     const run = await findRun(ctx.db, runId);
-    if (!run) throw new InputError(`run ${runId} does not exist`);
+    if (!run) throw new NotFoundError(`run ${runId} does not exist`);
     if (isFinished(run)) {
       process.stdout.write(await readFinishedLog(ctx, run));
       return values.follow ? exitCodeOf(run) : 0;

@@ -1,5 +1,5 @@
 import { describeFailureHint } from '../../../core/failure-hints.js';
-import { InputError } from '../../../core/input-error.js';
+import { InputError, NotFoundError } from '../../../core/input-error.js';
 import { isEntityId } from '../../../db/ids.js';
 import { findBatch, listBatchRuns } from '../../../db/queries/batches.js';
 import { listChildRuns, listRunsOfPrompt } from '../../../db/queries/maintenance.js';
@@ -44,7 +44,7 @@ Examples:
 
 async function showPrompt(id: string, ctx: CliContext, out: Output, json: boolean): Promise<void> {
   const prompt = await findPrompt(ctx.db, id);
-  if (!prompt) throw new InputError(`prompt ${id} does not exist`);
+  if (!prompt) throw new NotFoundError(`prompt ${id} does not exist`);
   const runs = await listRunsOfPrompt(ctx.db, id);
   if (json) return out.json({ prompt, runs });
   out.line(`${out.bold(prompt.id)} ${prompt.name} (${prompt.modelType}) created ${formatAge(prompt.createdAt)}`);
@@ -59,7 +59,7 @@ async function showPrompt(id: string, ctx: CliContext, out: Output, json: boolea
 
 async function showBatch(id: string, ctx: CliContext, out: Output, json: boolean): Promise<void> {
   const batch = await findBatch(ctx.db, id);
-  if (!batch) throw new InputError(`batch ${id} does not exist`);
+  if (!batch) throw new NotFoundError(`batch ${id} does not exist`);
   const runs = await listBatchRuns(ctx.db, id);
   if (json) return out.json({ batch, runs });
   out.line(`${out.bold(batch.id)} batch of ${runs.length} ${formatStatus(batch.status, out)} created ${formatAge(batch.createdAt)}`);
@@ -68,7 +68,7 @@ async function showBatch(id: string, ctx: CliContext, out: Output, json: boolean
 
 async function showRun(id: string, ctx: CliContext, out: Output, json: boolean): Promise<void> {
   const run = await findRun(ctx.db, id);
-  if (!run) throw new InputError(`run ${id} does not exist`);
+  if (!run) throw new NotFoundError(`run ${id} does not exist`);
   const [prompt, events, children, parentRun] = await Promise.all([
     findPrompt(ctx.db, run.promptId), listRunEvents(ctx.db, id), listChildRuns(ctx.db, id),
     run.parentRunId ? findRun(ctx.db, run.parentRunId) : undefined,
