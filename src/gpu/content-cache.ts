@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FileRef } from '../db/schema.js';
 import { cacheDir } from './job-layout.js';
 import type { GpuHostTransport, TransferOptions } from './transport.js';
@@ -19,7 +20,8 @@ export async function ensureCached(
   if (existing?.size === file.bytes) return { remotePath, bytesSent: 0 };
 
   await transport.mkdirp(dir);
-  const partial = `${dir}/.${file.sha256}.partial`;
+  // A name of its own per upload: two runs of one prompt may upload the same file at once, and the rename is atomic.
+  const partial = `${dir}/.${file.sha256}.${randomUUID().slice(0, 8)}.partial`;
   const sent = await transport.upload(file.path, partial, options);
   if (sent.sha256 !== file.sha256) {
     throw new InputChangedError(`${file.path} changed since the prompt was created (sha256 ${sent.sha256}, expected ${file.sha256}); create the prompt again`);
