@@ -13,6 +13,7 @@ import { findProjectRoot } from '../src/paths.js';
 import { startEmbeddedStack } from '../src/services/embedded-stack.js';
 import { startWorker } from '../src/worker.js';
 import { installSimulator, readStartRecord } from '../simulator/install.js';
+import { printTable } from './print-table.js';
 
 const items = 4;
 const sim = { gpus: 1, timeScale: 0.01, modelLoadSeconds: 180, secondsPerChunk: 540 };
@@ -54,10 +55,10 @@ try {
   const load = sim.modelLoadSeconds * sim.timeScale;
   const chunk = sim.secondsPerChunk * sim.timeScale;
   console.log(`\n${items} items, 1 GPU, simulated model load ${load.toFixed(1)} s and ${chunk.toFixed(1)} s per chunk (time scale ${sim.timeScale})\n`);
-  console.log('| mode                | wall time (s) | containers | model loads |');
-  console.log('|---------------------|---------------|------------|-------------|');
-  console.log(`| one batch container | ${batchSeconds.toFixed(1).padStart(13)} | ${String(starts.filter((s) => s.name.includes(batch.id)).length).padStart(10)} | ${'1'.padStart(11)} |`);
-  console.log(`| ${items} single runs       | ${singleSeconds.toFixed(1).padStart(13)} | ${String(singles.length).padStart(10)} | ${String(items).padStart(11)} |`);
+  printTable(['mode', 'wall time (s)', 'containers', 'model loads'], [
+    ['one batch container', batchSeconds.toFixed(1), String(starts.filter((s) => s.name.includes(batch.id)).length), '1'],
+    [`${items} single runs`, singleSeconds.toFixed(1), String(singles.length), String(items)],
+  ]);
   console.log(`\nbatch / singles = ${(batchSeconds / singleSeconds).toFixed(2)}\n`);
 } finally {
   await temporal.close();

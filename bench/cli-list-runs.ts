@@ -18,6 +18,7 @@ import { createDb, migrateDb } from '../src/db/client.js';
 import { newPromptId, newRunId } from '../src/db/ids.js';
 import { prompts, runs, runStatuses, type NewRun } from '../src/db/schema.js';
 import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
+import { printTable } from './print-table.js';
 
 const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -124,14 +125,6 @@ async function time(configPath: string, args: string[]): Promise<{ ms: number; s
 
 const median = (sorted: number[]) => (sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2);
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
-}
 
 main().catch((error: unknown) => {
   console.error(error);
