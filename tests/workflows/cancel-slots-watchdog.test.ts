@@ -4,7 +4,8 @@ import { cancelWork, startInference, waitForRun } from '../../src/client/runs.js
 import { createPrompt } from '../../src/core/create-prompt.js';
 import { InputError } from '../../src/core/input-error.js';
 import { findRun } from '../../src/db/queries/runs.js';
-import type { Run } from '../../src/db/schema.js';
+import { runs, type Run } from '../../src/db/schema.js';
+import { eq } from 'drizzle-orm';
 import { CosmosStatus } from '../../src/workflows/search-attributes.js';
 import { listSimContainers, setFaults } from '../../simulator/install.js';
 import { createPipelineHarness, demoInputs, makeUniqueInputs, type HarnessOptions, type PipelineHarness } from '../helpers/pipeline-harness.js';
@@ -61,6 +62,16 @@ describe('cancel, GPU slots and the hang watchdog', () => {
     expect(await waitForRun(deps(), second.id)).toMatchObject({ status: 'cancelled' });
     expect(await waitForRun(deps(), first.id)).toMatchObject({ status: 'completed' });
     expect((await listSimContainers(h!.simHome)).map((c) => c.name)).toEqual([`cosmos-transfer-${first.id}`]);
+  });
+
+  it('a run deleted while it runs ends its workflow instead of leaving it retrying forever', async () => {
+    await open({ transport: 'local', sim: { timeScale: 0.02 } });
+    const { run, workflowId } = await startInference(deps(), { promptId: (await newPrompt('deleted mid-run')).id });
+    await waitUntil(async () => (await findRun(h!.db, run.id))?.stage === 'generating', 'the run generating');
+    await h!.db.delete(runs).where(eq(runs.id, run.id));
+    const failure = await h!.temporal.workflow.getHandle(workflowId).result().catch((error: unknown) => error as { cause?: Error });
+    expect(failure.cause?.message).toMatch(/run rs_\w+ does not exist/);
+    expect((await h!.temporal.workflow.getHandle(workflowId).describe()).status.name).toBe('FAILED');
   });
 
   it('a host with one GPU slot runs three jobs one at a time, shows the waiting ones as queued, and finishes all', async () => {

@@ -68,11 +68,17 @@ export async function addRunEvent(
 ): Promise<void> {
   await db.insert(runEvents).values(event).onConflictDoNothing().catch((error: unknown) => {
     // A run deleted while its workflow was still winding down: there is nothing left to record against.
-    if ((error as { code?: string }).code !== foreignKeyViolation) throw error;
+    if (postgresErrorCode(error) !== foreignKeyViolation) throw error;
   });
 }
 
 const foreignKeyViolation = '23503';
+
+// drizzle wraps the driver's error; the SQLSTATE code sits on it or on its cause.
+function postgresErrorCode(error: unknown): string | undefined {
+  const withCode = error as { code?: string; cause?: { code?: string } };
+  return withCode.code ?? withCode.cause?.code;
+}
 
 export async function listRunEvents(db: Db, runId: string): Promise<RunEvent[]> {
   return db.select().from(runEvents).where(eq(runEvents.runId, runId)).orderBy(asc(runEvents.id));
