@@ -1,5 +1,4 @@
 export { batchInference } from './batch.js';
 export { enhance } from './enhance.js';
-export { inference } from './inference.js';
+export { inference, upscale } from './single-run.js';
 export { enhanceThenInference, inferenceThenUpscale } from './two-step.js';
-export { upscale } from './upscale.js';
