@@ -15,6 +15,8 @@ export function hostActivities(host: string, timeouts: PipelineTimeouts) {
       taskQueue: hostIoTaskQueue(host), startToCloseTimeout: '2 hours', heartbeatTimeout: timeouts.heartbeat,
       retry: { ...retry, maximumAttempts: 30 },
     }),
+    // Stopping a container waits out docker's stop grace period without heartbeating.
+    control: proxyActivities<Activities>({ taskQueue: hostIoTaskQueue(host), startToCloseTimeout: '2 minutes', retry }),
     // One attempt must outlive the longest job; the heartbeat timeout is what notices a dead worker.
     gpu: proxyActivities<Activities>({
       taskQueue: gpuTaskQueue(host), startToCloseTimeout: timeouts.job, heartbeatTimeout: timeouts.heartbeat, retry,

@@ -14,7 +14,7 @@ import type { BatchInput, PipelineResult } from './types.js';
  */
 export async function batchInference(input: BatchInput): Promise<PipelineResult> {
   const { batchId, host } = input;
-  const { io, gpu } = hostActivities(host, input.timeouts);
+  const { io, gpu, control } = hostActivities(host, input.timeouts);
   let remaining = [...input.runIds];
   let segment = 0;
   let containerName: string | null = null;
@@ -52,7 +52,7 @@ export async function batchInference(input: BatchInput): Promise<PipelineResult>
     const open = remaining;
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(async () => {
-        if (containerName) await io.stopRunContainer({ runId: batchId, host, modelType: 'transfer', containerName });
+        if (containerName) await control.stopRunContainer({ runId: batchId, host, modelType: 'transfer', containerName });
         for (const runId of open) await records.recordRunFailed({ runId, kind: 'cancelled', message: 'cancelled by the user' });
         await records.settleBatch({ batchId });
         upsertSearchAttributes([{ key: CosmosStatus, value: 'cancelled' }]);

@@ -26,7 +26,7 @@ export async function runPipeline<T>(input: PipelineInput, current: CurrentRun, 
   } catch (error) {
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(async () => {
-        await hostActivities(input.host, input.timeouts).io.stopRunContainer({ runId: current.runId, host: input.host, modelType: current.modelType });
+        await hostActivities(input.host, input.timeouts).control.stopRunContainer({ runId: current.runId, host: input.host, modelType: current.modelType });
         await records.recordRunFailed({ runId: current.runId, kind: 'cancelled', message: 'cancelled by the user' });
         upsertSearchAttributes([{ key: CosmosStatus, value: 'cancelled' }]);
         showStep({ ...current, host: input.host }, 'cancelled');
