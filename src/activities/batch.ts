@@ -1,4 +1,4 @@
-import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { InputError } from '../core/input-error.js';
 import { listBatchRuns, setBatchStatus, settleBatchStatus } from '../db/queries/batches.js';
@@ -7,14 +7,14 @@ import { addRunEvent, markRunRunning, updateRunProgress } from '../db/queries/ru
 import type { RunOutputs, RunStatus } from '../db/schema.js';
 import { createBatchProgressTracker } from '../gpu/batch-progress.js';
 import { classifyContainerFailure, type ClassifiedFailure } from '../gpu/classify-failure.js';
-import { ensureCached } from '../gpu/content-cache.js';
-import { cacheLinkTarget, describeJobLayout } from '../gpu/job-layout.js';
+import { describeJobLayout } from '../gpu/job-layout.js';
 import { syncLogTail } from '../gpu/log-sync.js';
 import { planBatch, type BatchMember } from '../models/batch.js';
 import { followContainer, startOrAttach } from './container-session.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { fetchVerifiedFiles, writeManifest } from './fetch-files.js';
+import { stageInputs } from './stage-inputs.js';
 import { verifyVideo } from './download-outputs.js';
 import type { UploadStats } from './run-records.js';
 
@@ -45,25 +45,12 @@ export function createBatchActivities(deps: ActivityDeps) {
     },
 
     async uploadBatchInputs(segment: BatchSegment): Promise<UploadStats> {
-      const { config, transport } = requireHost(deps, segment.host);
+      const host = requireHost(deps, segment.host);
       const members = await loadMembers(segment.runIds, segment.batchId);
-      const layout = describeJobLayout(config.remote_dir, segment.jobKey);
+      const layout = describeJobLayout(host.config.remote_dir, segment.jobKey);
       const plan = planBatch(layout.rel.jobDir, members);
-      const stats: UploadStats = { bytesSent: 0, filesSent: 0, filesReused: 0 };
-      heartbeat({ phase: 'uploading' });
-      await transport.mkdirp(layout.abs.inputsDir);
-      for (const { linkName, file } of plan.inputs) {
-        const { bytesSent } = await ensureCached(transport, config.remote_dir, file, {
-          signal: cancellationSignal(),
-          ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
-          onProgress: (bytes) => heartbeat({ phase: 'uploading', file: linkName, bytes }),
-        });
-        stats.bytesSent += bytesSent;
-        if (bytesSent > 0) stats.filesSent += 1;
-        else stats.filesReused += 1;
-        await transport.exec(['ln', '-sfn', '--', cacheLinkTarget(file.sha256), `${layout.abs.inputsDir}/${linkName}`]);
-      }
-      for (const [name, content] of Object.entries(plan.texts)) await transport.writeFile(`${layout.abs.inputsDir}/${name}`, content);
+      const stats = await stageInputs(host, layout.abs.inputsDir, plan.inputs);
+      for (const [name, content] of Object.entries(plan.texts)) await host.transport.writeFile(`${layout.abs.inputsDir}/${name}`, content);
       for (const [i, { run }] of members.entries()) {
         const runDir = localRunDir(deps, run.id);
         await mkdir(runDir, { recursive: true });
