@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  check, doublePrecision, index, integer, jsonb, pgTable, serial, smallint, text, timestamp, uniqueIndex,
+  bigint, check, doublePrecision, index, integer, jsonb, pgTable, serial, smallint, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 export const runStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -76,6 +76,10 @@ export const runs = pgTable('runs', {
   workflowId: text('workflow_id'),
   gpuHost: text('gpu_host'),
   containerName: text('container_name'),
+  // Set just before `docker run`: from then on an absent container means lost, never "not started yet".
+  containerStartedAt: timestamp('container_started_at', { withTimezone: true }),
+  /** The failed or cancelled run this one retries (`cosmos retry`). */
+  retryOfRunId: text('retry_of_run_id'),
   rating: smallint('rating'),
   ...timestamps,
   startedAt: timestamp('started_at', { withTimezone: true }),
@@ -99,9 +103,12 @@ export const runEvents = pgTable('run_events', {
   stage: text('stage').notNull(),
   progress: doublePrecision('progress').notNull(),
   message: text('message').notNull(),
+  /** Byte offset in the run's log just past the line that produced this milestone; null for events not from the log. */
+  logOffset: bigint('log_offset', { mode: 'number' }),
 }, (t) => [
-  // Re-attaching after a crash replays the same milestones; this key keeps them from being recorded twice.
+  // Re-attaching after a crash replays the same milestones; these keys keep them from being recorded twice.
   uniqueIndex('run_events_dedupe_idx').on(t.runId, t.stage, t.message),
+  uniqueIndex('run_events_log_offset_idx').on(t.runId, t.logOffset),
 ]);
 
 export type Prompt = typeof prompts.$inferSelect;
