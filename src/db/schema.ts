@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, check, doublePrecision, index, integer, jsonb, pgTable, serial, smallint, text, timestamp, uniqueIndex,
+  check, doublePrecision, index, integer, jsonb, pgTable, serial, smallint, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 export const runStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -10,8 +10,8 @@ export const runStages = ['queued', 'uploading', 'starting', 'generating', 'down
 export type RunStage = (typeof runStages)[number];
 
 export const failureKinds = [
-  'guardrail_blocked', 'out_of_memory', 'bad_input', 'gpu_host_unreachable', 'container_failed',
-  'output_invalid', 'timeout', 'cancelled', 'internal',
+  'guardrail_blocked', 'out_of_memory', 'bad_input', 'gpu_host_unreachable', 'container_failed', 'container_lost',
+  'output_invalid', 'disk_full', 'timeout', 'cancelled', 'internal',
 ] as const;
 export type FailureKind = (typeof failureKinds)[number];
 
@@ -103,12 +103,12 @@ export const runEvents = pgTable('run_events', {
   stage: text('stage').notNull(),
   progress: doublePrecision('progress').notNull(),
   message: text('message').notNull(),
-  /** Byte offset in the run's log just past the line that produced this milestone; null for events not from the log. */
-  logOffset: bigint('log_offset', { mode: 'number' }),
+  /** The milestone's position among those read from the run's container log (its key); null for other events. */
+  logSeq: integer('log_seq'),
 }, (t) => [
   // Re-attaching after a crash replays the same milestones; these keys keep them from being recorded twice.
   uniqueIndex('run_events_dedupe_idx').on(t.runId, t.stage, t.message),
-  uniqueIndex('run_events_log_offset_idx').on(t.runId, t.logOffset),
+  uniqueIndex('run_events_log_seq_idx').on(t.runId, t.logSeq),
 ]);
 
 export type Prompt = typeof prompts.$inferSelect;
