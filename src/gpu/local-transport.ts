@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { effectiveSignal } from './abort-scope.js';
 import { copyStream } from './copy-stream.js';
 import { RemoteCommandError } from './remote-command-error.js';
 import type { ExecOptions, ExecResult, GpuHostTransport, TransferOptions } from './transport.js';
@@ -52,15 +53,17 @@ export function createLocalTransport(hostName: string): GpuHostTransport {
 async function copyFile(from: string, to: string, options?: TransferOptions) {
   await mkdir(dirname(to), { recursive: true });
   const { size } = await stat(from);
-  return copyStream(createReadStream(from), createWriteStream(to), size, options);
+  const signal = effectiveSignal(options?.signal);
+  return copyStream(createReadStream(from), createWriteStream(to), size, { ...options, ...(signal ? { signal } : {}) });
 }
 
 function execLocal(hostName: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const [command, ...args] = argv;
   if (!command) throw new Error('exec needs a command');
   return new Promise((resolve, reject) => {
+    const signal = effectiveSignal(options.signal);
     const child = spawn(command, args, {
-      stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, timeout: options.timeoutMs,
+      stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}), timeout: options.timeoutMs,
     });
     let stdout = '';
     let stderr = '';

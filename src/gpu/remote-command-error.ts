@@ -23,8 +23,11 @@ export class RemoteCommandError extends Error {
 /** Raised when the GPU host cannot be reached at all (connect, auth, host key, dropped session). */
 export class HostUnreachableError extends Error {
   override readonly name = 'HostUnreachableError';
-  constructor(readonly host: string, message: string, options?: { cause?: unknown }) {
+  /** True when the failure came before the command reached the host, so it certainly did not run. */
+  readonly beforeCommand: boolean;
+  constructor(readonly host: string, message: string, options?: { cause?: unknown; beforeCommand?: boolean }) {
     super(`${host}: ${message}`, options);
+    this.beforeCommand = options?.beforeCommand ?? false;
   }
 }
 

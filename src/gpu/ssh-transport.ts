@@ -1,73 +1,123 @@
-import { readFile } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Client, type SFTPWrapper } from 'ssh2';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import { effectiveSignal } from './abort-scope.js';
 import { copyStream } from './copy-stream.js';
-import { fingerprintOf, readKnownHostKeys } from './host-key.js';
 import { HostUnreachableError, RemoteCommandError } from './remote-command-error.js';
 import { quoteCommand } from './shell-quote.js';
-import type { ExecOptions, ExecResult, GpuHostTransport } from './transport.js';
+import { createSessionPool, type SshSession, type SshTarget } from './ssh-session.js';
+import type { ExecOptions, ExecResult, GpuHostTransport, TransferOptions } from './transport.js';
 
-export interface SshTarget {
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  privateKeyPath: string;
-  /** Pinned `SHA256:…` fingerprint, or a known_hosts file; one of the two is required. */
-  hostKeyFingerprint?: string;
-  knownHostsPath?: string;
-  connectTimeoutMs?: number;
-}
+export type { SshTarget } from './ssh-session.js';
 
-/** SSH/SFTP to a GPU host. Connects lazily, reconnects after a drop, verifies the host key every time. */
+// OpenSSH's MaxSessions defaults to 10 channels per connection, one of which is SFTP.
+const maxChannels = 8;
+
+/**
+ * SSH/SFTP to a GPU host. Connects lazily and verifies the host key every time; a dropped link is noticed
+ * (events, keepalive, request timeouts), closed, and replaced on the next call. Every connection-level failure
+ * is a HostUnreachableError, never a hang; a command's own failure is a RemoteCommandError.
+ */
 export function createSshTransport(target: SshTarget): GpuHostTransport {
-  let session: Promise<{ client: Client; sftp: SFTPWrapper }> | null = null;
-  const where = `${target.user}@${target.host}:${target.port}`;
+  const pool = createSessionPool(target);
+  const requestTimeoutMs = target.requestTimeoutMs ?? 30_000;
+  const channels = createSemaphore(maxChannels);
 
-  function connect() {
-    session ??= openSession(target, where).catch((error: unknown) => {
-      session = null;
-      throw error;
+  const unreachable = (session: SshSession | null, what: string, cause?: unknown, beforeCommand = false) => new HostUnreachableError(
+    target.name, `${what}: ${session?.reason || (cause as Error | undefined)?.message || 'the connection dropped'}`, { cause, beforeCommand });
+
+  /** Runs one SFTP operation; a timeout or a dead channel breaks the session and becomes HostUnreachableError. */
+  async function sftpRequest<T>(what: string, call: (sftp: SFTPWrapper, done: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
+    const session = await pool.acquire();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        session.discard(`no answer to ${what} within ${requestTimeoutMs / 1000} s`);
+        reject(unreachable(session, `${what} on ${pool.where}`));
+      }, requestTimeoutMs);
+      try {
+        call(session.sftp, (err, value) => {
+          clearTimeout(timer);
+          if (!err) resolve(value);
+          else reject(isConnectionError(session, err) ? unreachable(session, `${what} on ${pool.where}`, err) : err);
+        });
+      } catch (error) {
+        // ssh2 throws synchronously on a channel it already knows is closed.
+        clearTimeout(timer);
+        session.discard((error as Error).message);
+        reject(unreachable(session, `${what} on ${pool.where}`, error));
+      }
     });
-    return session.then((s) => s);
   }
-  const drop = () => { session = null; };
 
-  async function withSftp<T>(action: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
-    const { sftp } = await connect();
-    return action(sftp);
+  /** A stream transfer that fails on a dead link or when no byte moves for the request timeout. */
+  async function transfer(what: string, options: TransferOptions | undefined, run: (session: SshSession, options: TransferOptions) => Promise<{ bytes: number; sha256: string }>) {
+    const session = await pool.acquire();
+    const stall = new AbortController();
+    let timer = setTimeout(() => stall.abort(), requestTimeoutMs);
+    const signal = effectiveSignal(options?.signal);
+    try {
+      return await run(session, {
+        ...options,
+        signal: signal ? AbortSignal.any([signal, stall.signal]) : stall.signal,
+        onProgress: (done, total) => {
+          clearTimeout(timer);
+          timer = setTimeout(() => stall.abort(), requestTimeoutMs);
+          options?.onProgress?.(done, total);
+        },
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      if (stall.signal.aborted) {
+        session.discard(`${what} made no progress for ${requestTimeoutMs / 1000} s`);
+        throw unreachable(session, `${what} on ${pool.where}`, error);
+      }
+      if (isConnectionError(session, error)) throw unreachable(session, `${what} on ${pool.where}`, error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return {
     hostName: target.name,
-    async exec(argv, options) {
-      const { client } = await connect();
-      return execRemote(client, target.name, quoteCommand(argv), options, drop);
+    async exec(argv, options = {}) {
+      const command = quoteCommand(argv);
+      const release = await channels.acquire();
+      try {
+        const session = await pool.acquire().catch((error: unknown) => {
+          throw error instanceof HostUnreachableError ? new HostUnreachableError(target.name, error.message.replace(`${target.name}: `, ''), { cause: error, beforeCommand: true }) : error;
+        });
+        return await execRemote(session, target.name, command, { ...options, signal: effectiveSignal(options.signal) }, requestTimeoutMs,
+          (cause, beforeCommand) => unreachable(session, `\`${command.slice(0, 80)}\` on ${pool.where}`, cause, beforeCommand));
+      } finally {
+        release();
+      }
     },
-    upload: (localPath, remotePath, options) => withSftp(async (sftp) => {
+    async upload(localPath, remotePath, options) {
       const { size } = await stat(localPath);
-      return copyStream(createReadStream(localPath), sftp.createWriteStream(remotePath), size, options);
-    }),
-    download: (remotePath, localPath, options) => withSftp(async (sftp) => {
-      const { size } = await sftpCall<{ size: number }>((cb) => sftp.stat(remotePath, cb));
+      return transfer(`upload of ${remotePath}`, options, ({ sftp }, o) =>
+        copyStream(createReadStream(localPath), sftp.createWriteStream(remotePath), size, o));
+    },
+    async download(remotePath, localPath, options) {
+      const { size } = await sftpRequest<{ size: number }>(`stat ${remotePath}`, (sftp, cb) => sftp.stat(remotePath, cb));
       await mkdir(dirname(localPath), { recursive: true });
-      return copyStream(sftp.createReadStream(remotePath), createWriteStream(localPath), size, options);
-    }),
-    writeFile: (remotePath, data) => withSftp((sftp) => sftpCall<void>((cb) => sftp.writeFile(remotePath, typeof data === "string" ? data : Buffer.from(data), cb))),
-    readRange: (remotePath, offset, maxBytes) => withSftp(async (sftp) => {
-      const handle = await sftpCall<Buffer>((cb) => sftp.open(remotePath, 'r', cb));
+      return transfer(`download of ${remotePath}`, options, ({ sftp }, o) =>
+        copyStream(sftp.createReadStream(remotePath), createWriteStream(localPath), size, o));
+    },
+    writeFile: (remotePath, data) => sftpRequest<void>(`write ${remotePath}`,
+      (sftp, cb) => sftp.writeFile(remotePath, typeof data === 'string' ? data : Buffer.from(data), cb)),
+    async readRange(remotePath, offset, maxBytes) {
+      const handle = await sftpRequest<Buffer>(`open ${remotePath}`, (sftp, cb) => sftp.open(remotePath, 'r', cb));
       try {
         const buffer = Buffer.alloc(maxBytes);
         let filled = 0;
         while (filled < maxBytes) {
-          const read = await new Promise<number>((resolve, reject) => {
+          const read = await sftpRequest<number>(`read ${remotePath}`, (sftp, cb) => {
             sftp.read(handle, buffer, filled, maxBytes - filled, offset + filled, (err, bytesRead) => {
               // OpenSSH answers a read at EOF with an EOF status, which ssh2 surfaces as an error with code 1.
-              if (err && (err as { code?: number }).code === 1) resolve(0);
-              else if (err) reject(err);
-              else resolve(bytesRead);
+              if (err && (err as { code?: number }).code === 1) cb(null, 0);
+              else cb(err, bytesRead);
             });
           });
           if (read === 0) break;
@@ -75,108 +125,94 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
         }
         return buffer.subarray(0, filled);
       } finally {
-        await sftpCall<void>((cb) => sftp.close(handle, cb));
+        await sftpRequest<void>(`close ${remotePath}`, (sftp, cb) => sftp.close(handle, cb)).catch(() => {});
       }
-    }),
-    stat: (remotePath) => withSftp(async (sftp) => {
+    },
+    async stat(remotePath) {
       try {
-        const stats = await sftpCall<{ size: number }>((cb) => sftp.stat(remotePath, cb));
+        const stats = await sftpRequest<{ size: number }>(`stat ${remotePath}`, (sftp, cb) => sftp.stat(remotePath, cb));
         return { size: stats.size };
       } catch (error) {
         if ((error as { code?: number }).code === 2) return null;
         throw error;
       }
-    }),
-    listDir: (remotePath) => withSftp(async (sftp) => {
-      const entries = await sftpCall<{ filename: string; attrs: { size: number; isDirectory(): boolean } }[]>(
-        (cb) => sftp.readdir(remotePath, cb as never));
+    },
+    async listDir(remotePath) {
+      const entries = await sftpRequest<{ filename: string; attrs: { size: number; isDirectory(): boolean } }[]>(
+        `list ${remotePath}`, (sftp, cb) => sftp.readdir(remotePath, cb as never));
       return entries.map((entry) => ({ name: entry.filename, size: entry.attrs.size, isDirectory: entry.attrs.isDirectory() }));
-    }),
+    },
     async mkdirp(remotePath) {
       await this.exec(['mkdir', '-p', '--', remotePath]);
     },
     async rename(from, to) {
       await this.exec(['mv', '-f', '--', from, to]);
     },
-    async close() {
-      const current = session;
-      session = null;
-      if (current) (await current.catch(() => null))?.client.end();
-    },
+    close: () => pool.close(),
   };
 }
 
-function sftpCall<T>(call: (callback: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value))));
+/** SFTP status errors (no such file, permission denied, failure) carry a numeric code; a dead link does not. */
+function isConnectionError(session: SshSession, error: unknown): boolean {
+  if (session.broken) return true;
+  const { code, message } = error as { code?: unknown; message?: string };
+  if (typeof code === 'number') return false;
+  return /no response from server|not connected|channel (is )?(not open|closed)|closed|ECONNRESET|EPIPE|ETIMEDOUT/i.test(message ?? '');
 }
-
-async function openSession(target: SshTarget, where: string): Promise<{ client: Client; sftp: SFTPWrapper }> {
-  const privateKey = await readFile(target.privateKeyPath).catch((error: unknown) => {
-    throw new HostUnreachableError(target.name, `cannot read SSH key ${target.privateKeyPath}: ${(error as Error).message}`);
-  });
-  const trusted = trustedKeys(target);
-  let rejectedFingerprint: string | null = null;
-  const client = new Client();
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve);
-    client.once('error', (error) => {
-      const reason = rejectedFingerprint
-        ? `host key ${rejectedFingerprint} does not match the configured one (refusing to connect)`
-        : error.message;
-      reject(new HostUnreachableError(target.name, `cannot connect to ${where}: ${reason}`, { cause: error }));
-    });
-    client.connect({
-      host: target.host, port: target.port, username: target.user, privateKey,
-      readyTimeout: target.connectTimeoutMs ?? 20_000,
-      keepaliveInterval: 10_000, keepaliveCountMax: 3,
-      hostVerifier: (key: Buffer) => {
-        const fingerprint = fingerprintOf(key);
-        if (trusted.some((t) => t === fingerprint)) return true;
-        rejectedFingerprint = fingerprint;
-        return false;
-      },
-    });
-  });
-  client.on('error', () => {});
-  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-    client.sftp((err, value) => (err ? reject(new HostUnreachableError(target.name, `SFTP unavailable: ${err.message}`)) : resolve(value)));
-  });
-  return { client, sftp };
-}
-
-function trustedKeys(target: SshTarget): string[] {
-  const pinned = target.hostKeyFingerprint ? [target.hostKeyFingerprint.trim()] : [];
-  const known = target.knownHostsPath
-    ? readKnownHostKeys(target.knownHostsPath, target.host, target.port).map(fingerprintOf)
-    : [];
-  if (pinned.length + known.length === 0) {
-    throw new HostUnreachableError(target.name,
-      `no trusted host key for ${where(target)}; set host_key_fingerprint (see \`ssh-keyscan -p ${target.port} ${target.host} | ssh-keygen -lf -\`) or known_hosts`);
-  }
-  return [...pinned, ...known];
-}
-
-const where = (t: SshTarget) => `${t.host}:${t.port}`;
 
 function execRemote(
-  client: Client, host: string, command: string, options: ExecOptions = {}, onDrop: () => void,
+  session: SshSession, host: string, command: string, options: ExecOptions, setupTimeoutMs: number,
+  unreachable: (cause?: unknown, beforeCommand?: boolean) => HostUnreachableError,
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    client.exec(command, (err, stream) => {
-      if (err) {
-        onDrop();
-        reject(new HostUnreachableError(host, `cannot open a session: ${err.message}`, { cause: err }));
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
+    if (options.signal?.aborted) {
+      fail(new RemoteCommandError({ command, host, exitCode: null, signal: null, stderr: 'cancelled before it started' }));
+      return;
+    }
+    const setup = setTimeout(() => {
+      session.discard(`no channel opened within ${setupTimeoutMs / 1000} s`);
+      fail(unreachable());
+    }, setupTimeoutMs);
+    const onOpen = (err: Error | undefined, stream: ClientChannel) => {
+      clearTimeout(setup);
+      if (settled) {
+        stream?.close();
         return;
       }
+      if (err) {
+        // A refused channel (e.g. sshd's MaxSessions) on a live link is a host problem too, but keeps the session.
+        if (isConnectionError(session, err)) session.discard(err.message);
+        fail(unreachable(err, true));
+        return;
+      }
+      follow(stream);
+    };
+    try {
+      session.client.exec(command, onOpen);
+    } catch (error) {
+      // ssh2 throws `Not connected` synchronously once the socket is gone: the session is dead.
+      clearTimeout(setup);
+      session.discard((error as Error).message);
+      fail(unreachable(error, true));
+      return;
+    }
+
+    function follow(stream: ClientChannel) {
       let stdout = '';
       let stderr = '';
-      let settled = false;
       const timer = options.timeoutMs ? setTimeout(() => abort('timed out'), options.timeoutMs) : null;
       function abort(why: string) {
         if (settled) return;
-        settled = true;
+        // Ask sshd to kill the command, then close the channel: a cancelled attempt leaves nothing running.
+        try { stream.signal('KILL'); } catch { /* the channel may already be gone */ }
         stream.close();
-        reject(new RemoteCommandError({ command, host, exitCode: null, signal: null, stderr: `${stderr}\n${why}` }));
+        fail(new RemoteCommandError({ command, host, exitCode: null, signal: null, stderr: `${stderr}\n${why}` }));
       }
       const onAbort = () => abort('cancelled');
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -193,16 +229,36 @@ function execRemote(
         if (timer) clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         if (settled) return;
-        settled = true;
         if (code === null || code === undefined) {
-          onDrop();
-          reject(new HostUnreachableError(host, `session closed before \`${command.slice(0, 80)}\` finished`));
+          if (signal) fail(new RemoteCommandError({ command, host, exitCode: null, signal, stderr }));
+          else fail(unreachable(new Error(`session closed before \`${command.slice(0, 80)}\` finished`)));
         } else if (code === 0 || options.okExitCodes?.includes(code)) {
+          settled = true;
           resolve({ stdout, stderr, exitCode: code });
         } else {
-          reject(new RemoteCommandError({ command, host, exitCode: code, signal: signal ?? null, stderr }));
+          fail(new RemoteCommandError({ command, host, exitCode: code, signal: signal ?? null, stderr }));
         }
       });
-    });
+    }
   });
+}
+
+function createSemaphore(limit: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async acquire(): Promise<() => void> {
+      // A release hands its slot straight to the next waiter, so the count never goes past the limit.
+      if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      else active += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const next = waiting.shift();
+        if (next) next();
+        else active -= 1;
+      };
+    },
+  };
 }
