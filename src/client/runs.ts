@@ -82,22 +82,25 @@ export async function waitForRun(deps: ClientDeps, runId: string): Promise<Run> 
   return (await findRun(deps.db, runId))!;
 }
 
-interface PipelineStart {
+export interface PipelineStart {
   prompt: Prompt;
   host: string;
   modelType: string;
   executionConfig: Record<string, unknown>;
   workflowType: string;
   parentRunId?: string;
+  /** The failed or cancelled run this one retries (`cosmos retry`). */
+  retryOfRunId?: string;
   extra?: Record<string, unknown>;
 }
 
-async function startPipeline(deps: ClientDeps, start: PipelineStart): Promise<{ run: Run; workflowId: string }> {
+export async function startPipeline(deps: ClientDeps, start: PipelineStart): Promise<{ run: Run; workflowId: string }> {
   const runId = newRunId();
   const workflowId = workflowIdForRun(runId);
   const run = await insertRun(deps.db, {
     id: runId, promptId: start.prompt.id, modelType: start.modelType, status: 'pending', executionConfig: start.executionConfig,
     workflowId, gpuHost: start.host, ...(start.parentRunId ? { parentRunId: start.parentRunId } : {}),
+    ...(start.retryOfRunId ? { retryOfRunId: start.retryOfRunId } : {}),
   });
   const input: PipelineInput = {
     runId, promptId: start.prompt.id, promptName: start.prompt.name, host: start.host, timeouts: pipelineTimeouts(deps.config), ...start.extra,
@@ -105,7 +108,7 @@ async function startPipeline(deps: ClientDeps, start: PipelineStart): Promise<{ 
   try {
     await startWorkflow(deps.temporal, deps.config, {
       workflowType: start.workflowType, workflowId, input, runId, promptId: start.prompt.id, modelType: start.modelType, host: start.host,
-      summary: `${start.workflowType} · "${start.prompt.name}" (${start.prompt.id}) on ${start.host}`,
+      summary: `${start.workflowType} · "${start.prompt.name}" (${start.prompt.id}) on ${start.host}${start.retryOfRunId ? ` · retry of ${start.retryOfRunId}` : ''}`,
       details: `Prompt: ${start.prompt.promptText.slice(0, 300)}${start.prompt.promptText.length > 300 ? '…' : ''}`,
     });
   } catch (error) {
@@ -158,3 +161,4 @@ export function pipelineTimeouts(config: Config): PipelineTimeouts {
 export { cancelWork } from './cancel.js';
 export { getBatch, startBatch, type StartBatchRequest } from './batches.js';
 export { planInference } from './plan.js';
+export { retryRun, type RetryRunRequest } from './retry.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  analyticsQuery, createPromptBody, enhanceBody, listPromptsQuery, listRunsQuery, rateBody, searchQuery, startBatchBody,
-  startRunBody, upscaleBody,
+  analyticsQuery, createPromptBody, enhanceBody, listPromptsQuery, listRunsQuery, rateBody, retryBody, searchQuery,
+  startBatchBody, startRunBody, upscaleBody,
 } from './schemas.js';
 
 type Schema = z.ZodType;
@@ -66,6 +66,12 @@ const spec: Record<string, Record<string, Operation>> = {
   '/runs/{id}/cancel': { post: { summary: 'Cancel a pending or running run', ok: 202, errors: [400, 404] } },
   '/runs/{id}/rating': { put: { summary: 'Rate a completed run from 1 to 5', body: rateBody, errors: [400, 404] } },
   '/runs/{id}/upscale': { post: { summary: 'Start a 4K upscale of a completed run', body: upscaleBody, ok: 201, errors: [400, 404] } },
+  '/runs/{id}/retry': {
+    post: {
+      summary: 'Start a new run of a failed or cancelled run (same prompt and configuration, same host unless host is given), linked by retryOfRunId',
+      body: retryBody, ok: 201, errors: [400, 404, 413, 415],
+    },
+  },
   '/runs/{id}/events': {
     get: {
       summary: 'Server-Sent Events: status, progress, log and a final end event; resumable with Last-Event-ID',

@@ -36,6 +36,8 @@ export const upscaleBody = z.object({
   host: hostName.optional(),
 }).strict();
 
+export const retryBody = z.object({ host: hostName.optional() }).strict();
+
 export const startBatchBody = z.object({
   promptIds: z.array(promptId).min(1).max(100),
   params: transferParamsInput.optional(),

@@ -14,6 +14,7 @@ export const commandTable: Record<string, CommandEntry> = {
   inference: { usage: 'inference <prompt_id…>', summary: 'run Cosmos-Transfer1 (several ids: a batch)', load: async () => (await import('./commands/inference.js')).inferenceCommand },
   enhance: { usage: 'enhance <prompt_id>', summary: 'rewrite a prompt with the prompt upsampler', load: async () => (await import('./commands/enhance.js')).enhanceCommand },
   upscale: { usage: 'upscale <run_id>', summary: 'upscale a finished run to 4K', load: async () => (await import('./commands/upscale.js')).upscaleCommand },
+  retry: { usage: 'retry <run_id>', summary: 'start a failed or cancelled run again, linked to it', load: async () => (await import('./commands/retry.js')).retryCommand },
   list: { usage: 'list prompts|runs', summary: 'list prompts or runs, newest first, with filters', words: ['prompts', 'runs'], load: async () => (await import('./commands/list.js')).listCommand },
   search: { usage: 'search <text>', summary: 'find prompts (text, name, id) and runs (id)', load: async () => (await import('./commands/search.js')).searchCommand },
   show: { usage: 'show <ps_|rs_|bt_ id>', summary: 'a prompt with its runs, a run with lineage, files and errors, a batch', load: async () => (await import('./commands/show.js')).showCommand },

@@ -90,3 +90,8 @@ export async function countOpenRunsByHost(db: Db): Promise<Map<string, number>> 
     .where(inArray(runs.status, openStatuses)).groupBy(runs.gpuHost);
   return new Map(rows.filter((r) => r.host !== null).map((r) => [r.host!, r.n]));
 }
+
+/** The runs started by `cosmos retry` of this one, oldest first. */
+export async function listRetriesOfRun(db: Db, runId: string): Promise<Run[]> {
+  return db.select().from(runs).where(eq(runs.retryOfRunId, runId)).orderBy(asc(runs.createdAt), asc(runs.id));
+}

@@ -4,9 +4,9 @@ import { rateRun } from '../../../core/rate-run.js';
 import { listRuns } from '../../../db/queries/listings.js';
 import { findRun, listRunEvents } from '../../../db/queries/runs.js';
 import type { Run } from '../../../db/schema.js';
-import { cancelWork, startInference, startUpscale, webUiLink, type ClientDeps } from '../../runs.js';
+import { cancelWork, retryRun, startInference, startUpscale, webUiLink, type ClientDeps } from '../../runs.js';
 import { ApiError, notFound } from '../errors.js';
-import { listRunsQuery, rateBody, startRunBody, upscaleBody } from '../schemas.js';
+import { listRunsQuery, rateBody, retryBody, startRunBody, upscaleBody } from '../schemas.js';
 import { serveFile } from '../serve-file.js';
 import { pathId, readBody, readQuery } from '../validate.js';
 import { streamRunEvents } from './run-events.js';
@@ -78,6 +78,13 @@ export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
     const id = pathId(c, 'rs', 'run');
     const body = await readBody(c, upscaleBody);
     const { run, workflowId } = await startUpscale(deps, { runId: id, ...body });
+    return c.json({ ...describeRun(deps, run), workflowId }, 201);
+  });
+
+  app.post('/:id/retry', async (c) => {
+    const id = pathId(c, 'rs', 'run');
+    const body = await readBody(c, retryBody);
+    const { run, workflowId } = await retryRun(deps, { runId: id, ...(body.host ? { host: body.host } : {}) });
     return c.json({ ...describeRun(deps, run), workflowId }, 201);
   });
 

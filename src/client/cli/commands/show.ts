@@ -4,7 +4,7 @@ import { isEntityId } from '../../../db/ids.js';
 import { findBatch, listBatchRuns } from '../../../db/queries/batches.js';
 import { listChildRuns, listRunsOfPrompt } from '../../../db/queries/maintenance.js';
 import { findPrompt } from '../../../db/queries/prompts.js';
-import { findRun, listRunEvents } from '../../../db/queries/runs.js';
+import { findRun, listRetriesOfRun, listRunEvents } from '../../../db/queries/runs.js';
 import type { Prompt, Run } from '../../../db/schema.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -21,7 +21,8 @@ export const showCommand: Command = {
   help: `Usage: cosmos show <prompt_id|run_id|batch_id> [--json]
 
 A prompt: its text, inputs and runs. A run: status, stage and progress, lineage (prompt, parent prompt,
-source run of an upscale, upscales made from it, batch), files, error with a hint, and its Web UI link.
+source run of an upscale, upscales made from it, batch, the run it retries and its retries), files, error
+with a hint, and its Web UI link.
 A batch: its runs in order.
 
 Options:
@@ -69,9 +70,9 @@ async function showBatch(id: string, ctx: CliContext, out: Output, json: boolean
 async function showRun(id: string, ctx: CliContext, out: Output, json: boolean): Promise<void> {
   const run = await findRun(ctx.db, id);
   if (!run) throw new NotFoundError(`run ${id} does not exist`);
-  const [prompt, events, children, parentRun] = await Promise.all([
+  const [prompt, events, children, parentRun, retries] = await Promise.all([
     findPrompt(ctx.db, run.promptId), listRunEvents(ctx.db, id), listChildRuns(ctx.db, id),
-    run.parentRunId ? findRun(ctx.db, run.parentRunId) : undefined,
+    run.parentRunId ? findRun(ctx.db, run.parentRunId) : undefined, listRetriesOfRun(ctx.db, id),
   ]);
   const lineage = {
     promptId: run.promptId,
@@ -81,6 +82,8 @@ async function showRun(id: string, ctx: CliContext, out: Output, json: boolean):
     batchId: run.batchId,
     batchIndex: run.batchIndex,
     enhancedPromptId: run.outputs?.enhancedPromptId ?? null,
+    retryOfRunId: run.retryOfRunId,
+    retriedByRunIds: retries.map((retry) => retry.id),
   };
   const hint = run.failureKind ? describeFailureHint(run.failureKind) : null;
   const webUi = await webUiLinkFor(ctx.config, run);
@@ -90,6 +93,8 @@ async function showRun(id: string, ctx: CliContext, out: Output, json: boolean):
   if (children.length > 0) out.line(`  derived: ${children.map((c) => `${c.id} (${c.modelType}, ${c.status})`).join(', ')}`);
   if (run.batchId) out.line(`  batch:  ${run.batchId} #${run.batchIndex ?? '?'}`);
   if (lineage.enhancedPromptId) out.line(`  enhanced prompt: ${lineage.enhancedPromptId}`);
+  if (run.retryOfRunId) out.line(`  retry of ${run.retryOfRunId}`);
+  if (retries.length > 0) out.line(`  retried by ${retries.map((r) => `${r.id} (${r.status})`).join(', ')}`);
 }
 
 export async function printRun(run: Run, ctx: CliContext, out: Output, prompt?: Prompt): Promise<void> {
