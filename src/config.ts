@@ -49,6 +49,7 @@ const configSchema = z.object({
     retry_maximum_interval: duration.default('1m'),
     poll_interval: duration.default('2s'),
     hang_timeout: duration.default('45m'),
+    host_outage_timeout: duration.default('5m'),
   }).prefault({}),
   hosts: z.array(hostSchema).default([]),
   api: z.object({

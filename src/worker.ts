@@ -29,6 +29,7 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
     db, hosts, dataDir: config.dataDir,
     pollIntervalMs: parseDurationMs(config.temporal.poll_interval),
     hangTimeoutMs: parseDurationMs(config.temporal.hang_timeout),
+    hostOutageMs: parseDurationMs(config.temporal.host_outage_timeout),
     reportProgress: (workflowId, update) => signaller.client.workflow.getHandle(workflowId).signal(runProgressSignalName, update),
   });
 
@@ -50,6 +51,8 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
       Worker.create({
         connection, namespace, taskQueue: hostIoTaskQueue(host.name), activities,
         identity: `cosmos-io-worker/${host.name}@${process.pid}`,
+        // Transfers to one host share its link and its sshd's session limit.
+        maxConcurrentActivityTaskExecutions: ioSlotsPerHost,
         maxHeartbeatThrottleInterval: '5s',
         shutdownGraceTime: '5s',
       }),
@@ -69,6 +72,8 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
     },
   };
 }
+
+const ioSlotsPerHost = 4;
 
 export function gpuSlots(host: GpuHostConfig): number {
   return Math.max(1, Math.floor(host.gpus.length / host.gpus_per_job));

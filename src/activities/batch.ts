@@ -15,6 +15,7 @@ import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { fetchVerifiedFiles, writeManifest } from './fetch-files.js';
 import { stageInputs } from './stage-inputs.js';
+import { keepHeartbeating } from './keep-heartbeating.js';
 import { verifyVideo } from './download-outputs.js';
 import type { UploadStats } from './run-records.js';
 
@@ -44,7 +45,7 @@ export function createBatchActivities(deps: ActivityDeps) {
       }
     },
 
-    async uploadBatchInputs(segment: BatchSegment): Promise<UploadStats> {
+    uploadBatchInputs: (segment: BatchSegment): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
       const host = requireHost(deps, segment.host);
       const members = await loadMembers(segment.runIds, segment.batchId);
       const layout = describeJobLayout(host.config.remote_dir, segment.jobKey);
@@ -58,7 +59,7 @@ export function createBatchActivities(deps: ActivityDeps) {
         await updateRunProgress(deps.db, run.id, 'queued', 0.05);
       }
       return stats;
-    },
+    }),
 
     /** Starts or re-attaches to the segment's container and follows it; reports how many items finished. */
     async runBatchContainer(segment: BatchSegment): Promise<SegmentResult> {
@@ -71,17 +72,20 @@ export function createBatchActivities(deps: ActivityDeps) {
       await mkdir(`${deps.dataDir}/batches/${segment.jobKey}`, { recursive: true });
       heartbeat({ containerName: name, phase: 'attaching', attempt: activityInfo().attempt });
       await startOrAttach(deps, host, {
-        name, runId: segment.jobKey, modelType: 'transfer', logPath: layout.rel.logPath, modelArgs: plan.modelArgs(layout, host.config.gpus_per_job),
+        name, runId: segment.jobKey, runIds: segment.runIds, modelType: 'transfer', logPath: layout.rel.logPath, modelArgs: plan.modelArgs(layout, host.config.gpus_per_job),
       }, host.config.gpus_per_job);
       for (const { run } of members) await markRunRunning(deps.db, run.id, { containerName: name, stage: 'starting' });
 
       const tracker = createBatchProgressTracker(plan.chunksPerItem);
       const report = createProgressReporter(deps);
+      // Milestones are keyed by position in this segment's log; segments number theirs apart.
+      let seq = segmentNumber(segment.jobKey) * 1_000_000;
       const record = async (text: string) => {
         for (const milestone of tracker.feed(text)) {
           const runId = segment.runIds[milestone.item];
+          const logSeq = seq++;
           if (!runId) continue;
-          await addRunEvent(deps.db, { runId, stage: milestone.stage, progress: milestone.progress, message: milestone.message });
+          await addRunEvent(deps.db, { runId, stage: milestone.stage, progress: milestone.progress, message: milestone.message, logSeq });
           await updateRunProgress(deps.db, runId, milestone.stage, milestone.progress);
           await report(runId, milestone.stage, milestone.progress);
         }
@@ -100,7 +104,7 @@ export function createBatchActivities(deps: ActivityDeps) {
     },
 
     /** Downloads and verifies `video_<i>/` of the first `count` items into each member run's own folder. */
-    async downloadBatchOutputs(segment: BatchSegment & { count: number }): Promise<RunOutputs[]> {
+    downloadBatchOutputs: (segment: BatchSegment & { count: number }): Promise<RunOutputs[]> => keepHeartbeating({ phase: 'downloading' }, async () => {
       const host = requireHost(deps, segment.host);
       const layout = describeJobLayout(host.config.remote_dir, segment.jobKey);
       await syncLogTail(host.transport, layout.abs.logPath, batchLog(segment.jobKey));
@@ -115,7 +119,7 @@ export function createBatchActivities(deps: ActivityDeps) {
         outputs.push({ runDir, files, logPath: `${runDir}/run.log`, video: { width: video.width, height: video.height, frames: video.frames, fps: video.fps } });
       }
       return outputs;
-    },
+    }),
 
     async settleBatch(input: { batchId: string }): Promise<RunStatus> {
       return settleBatchStatus(deps.db, input.batchId);
@@ -129,3 +133,5 @@ async function countFinishedItems({ transport }: ReturnType<typeof requireHost>,
   while (finished < total && (await transport.stat(`${outputsDir}/video_${finished}/output.mp4`))) finished += 1;
   return finished;
 }
+
+const segmentNumber = (jobKey: string) => Number(/-(\d+)$/.exec(jobKey)?.[1] ?? 0);

@@ -1,10 +1,13 @@
 import { ApplicationFailure, cancellationDetails, CancelledFailure, heartbeat, sleep } from '@temporalio/activity';
 import { stat } from 'node:fs/promises';
+import { clearContainerStarting, markContainerStarting, wasContainerStarted } from '../db/queries/container-starts.js';
+import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import {
-  buildDockerRunArgv, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
+  buildDockerRunArgv, ContainerStartError, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
 } from '../gpu/docker.js';
 import { chooseGpus, listBusyGpus } from '../gpu/gpu-allocation.js';
-import { syncLogTail } from '../gpu/log-sync.js';
+import { readLogTail, syncLogTail } from '../gpu/log-sync.js';
+import { HostUnreachableError } from '../gpu/remote-command-error.js';
 import type { ActivityDeps, GpuHost } from './deps.js';
 
 // Starts on one host are serialised within this process so two GPU slots never pick the same free device.
@@ -15,21 +18,54 @@ function withHostLock<T>(host: string, action: () => Promise<T>): Promise<T> {
   return result;
 }
 
+export interface StartRequest extends Omit<ContainerJob, 'gpuDevices'> {
+  /** The runs this container serves: its start is recorded on each of them before `docker run`. */
+  runIds: string[];
+}
+
 /**
- * Idempotent start: inspect by name first; running or exited → attach; absent → pick free GPUs and `docker run`;
- * a name conflict means another attempt won the race → attach. Returns whether an existing container was found.
+ * Exactly one start per container name. Inspect first: present → attach (a failed start is a failure, not a
+ * container to wait for). Absent → if a start was ever recorded for this name the container was lost (host
+ * reboot, docker rm) and is never started again; otherwise record the start, then `docker run`. A name conflict
+ * means another worker won the race → attach.
  */
-export async function startOrAttach(
-  deps: ActivityDeps, host: GpuHost, job: Omit<ContainerJob, 'gpuDevices'>, gpuCount: number,
-): Promise<{ attached: boolean }> {
+export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: StartRequest, gpuCount: number): Promise<{ attached: boolean }> {
   const { config, transport } = host;
-  if (await inspectContainer(transport, config.docker, job.name)) return { attached: true };
-  await withHostLock(config.name, async () => {
-    if (await inspectContainer(transport, config.docker, job.name)) return;
+  const found = await inspectContainer(transport, config.docker, job.name);
+  if (found) {
+    refuseFailedStart(job.name, found);
+    return { attached: true };
+  }
+  await refuseLostContainer(deps, host, job);
+  const attached = await withHostLock(config.name, async () => {
+    if (await inspectContainer(transport, config.docker, job.name)) return true;
+    await refuseLostContainer(deps, host, job);
     const gpuDevices = await waitForFreeGpus(deps, host, gpuCount, job.name);
-    await startContainer(transport, buildDockerRunArgv(config, { ...job, gpuDevices }));
+    await markContainerStarting(deps.db, job.runIds, job.name);
+    try {
+      return (await startContainer(transport, buildDockerRunArgv(config, { ...job, gpuDevices }))) === 'already-exists';
+    } catch (error) {
+      // Only when the command provably never reached the host may a later attempt start it after all.
+      if (error instanceof HostUnreachableError && error.beforeCommand) await clearContainerStarting(deps.db, job.runIds, job.name);
+      if (error instanceof ContainerStartError) throw ApplicationFailure.nonRetryable(error.message, 'container_failed');
+      throw error;
+    }
   });
-  return { attached: false };
+  if (attached) refuseFailedStart(job.name, await inspectContainer(transport, config.docker, job.name));
+  return { attached };
+}
+
+async function refuseLostContainer(deps: ActivityDeps, { config }: GpuHost, job: StartRequest): Promise<void> {
+  if (!(await wasContainerStarted(deps.db, job.runIds, job.name))) return;
+  throw ApplicationFailure.nonRetryable(
+    `container ${job.name} was started on ${config.name} but is gone (host reboot, docker rm or prune); it is not started a second time`,
+    'container_lost');
+}
+
+/** `docker run` that created the container but could not start it leaves it `created` (or exited) with State.Error. */
+function refuseFailedStart(name: string, state: ContainerState | null): void {
+  if (!state?.error || state.status === 'running') return;
+  throw ApplicationFailure.nonRetryable(`container ${name} could not start: ${state.error}`, 'container_failed');
 }
 
 async function waitForFreeGpus(deps: ActivityDeps, { config, transport }: GpuHost, count: number, name: string): Promise<number[]> {
@@ -46,25 +82,31 @@ export interface FollowOptions {
   name: string;
   remoteLog: string;
   localLog: string;
-  /** New log text as it arrives; returns the progress to heartbeat. */
+  /** New log text as it arrives (written down before the bytes join the local log); returns the progress to heartbeat. */
   onLog(text: string): Promise<{ phase: string; progress: number }>;
 }
 
 /**
  * Polls the container and copies its log until it stops. A user's cancel stops the container; a worker shutdown
  * or a timeout leaves it running for the next attempt. A container whose log has not grown for the hang timeout
- * is killed and reported as `timeout`.
+ * is killed and reported as `timeout`; one that vanished mid-run is `container_lost`.
  */
-export async function followContainer(deps: ActivityDeps, { config, transport }: GpuHost, options: FollowOptions): Promise<ContainerState> {
+export async function followContainer(deps: ActivityDeps, host: GpuHost, options: FollowOptions): Promise<ContainerState> {
+  const { config, transport } = host;
   let lastGrowth = Date.now();
   try {
     for (;;) {
       const state = await inspectContainer(transport, config.docker, options.name);
-      const fresh = await syncLogTail(transport, options.remoteLog, options.localLog);
-      if (fresh) lastGrowth = Date.now();
-      const { phase, progress } = await options.onLog(fresh);
+      const fresh = await readLogTail(transport, options.remoteLog, options.localLog);
+      if (fresh.text) lastGrowth = Date.now();
+      const { phase, progress } = await options.onLog(fresh.text);
+      await fresh.commit();
       heartbeat({ containerName: options.name, phase, progress, logOffset: await localSize(options.localLog) });
-      if (!state) throw ApplicationFailure.nonRetryable(`container ${options.name} disappeared from ${config.name} before it finished`, 'container_failed');
+      if (!state) {
+        throw ApplicationFailure.nonRetryable(
+          `container ${options.name} disappeared from ${config.name} while it ran (host reboot, docker rm or prune)`, 'container_lost');
+      }
+      refuseFailedStart(options.name, state);
       if (!isLive(state)) return state;
       if (Date.now() - lastGrowth > deps.hangTimeoutMs) {
         await transport.exec([config.docker, 'kill', options.name], { okExitCodes: [1] });
@@ -76,8 +118,11 @@ export async function followContainer(deps: ActivityDeps, { config, transport }:
     }
   } catch (error) {
     if (error instanceof CancelledFailure && cancellationDetails()?.cancelRequested) {
-      await stopContainer(transport, config.docker, options.name);
-      await syncLogTail(transport, options.remoteLog, options.localLog).catch(() => '');
+      // The attempt's own abort signal has fired; the stop must still reach the host.
+      await runWithAbortSignal(undefined, async () => {
+        await stopContainer(transport, config.docker, options.name);
+        await syncLogTail(transport, options.remoteLog, options.localLog).catch(() => '');
+      });
     }
     throw error;
   }

@@ -13,6 +13,8 @@ export interface ActivityDeps {
   pollIntervalMs: number;
   /** A running container whose log has not grown for this long is killed (the run fails with `timeout`). */
   hangTimeoutMs: number;
+  /** How long one activity attempt waits for an unreachable GPU host before it fails (then Temporal retries). */
+  hostOutageMs: number;
   /** Signals a workflow with a run's stage and percent (the worker wires it to a Temporal client). */
   reportProgress?: (workflowId: string, update: RunProgressUpdate) => Promise<void>;
 }

@@ -10,6 +10,7 @@ import { readUpsampledPrompt } from '../models/enhance.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
 import { fetchVerifiedFiles, writeManifest } from './fetch-files.js';
 import { loadJob } from './job-context.js';
+import { keepHeartbeating } from './keep-heartbeating.js';
 
 export function createDownloadActivities(deps: ActivityDeps) {
   return {
@@ -17,7 +18,7 @@ export function createDownloadActivities(deps: ActivityDeps) {
      * Copies every output file into runs/<id>/, checks each against the host's size and sha256, proves the
      * video parses with frames, and writes manifest.json. Re-running it overwrites, so a retry is safe.
      */
-    async downloadRunOutputs(input: { runId: string; host: string }): Promise<RunOutputs> {
+    downloadRunOutputs: (input: { runId: string; host: string }): Promise<RunOutputs> => keepHeartbeating({ phase: 'downloading' }, async () => {
       const host = requireHost(deps, input.host);
       const { plan } = await loadJob(deps, input.runId);
       const layout = describeJobLayout(host.config.remote_dir, input.runId);
@@ -42,7 +43,7 @@ export function createDownloadActivities(deps: ActivityDeps) {
         ...(video ? { video: { width: video.width, height: video.height, frames: video.frames, fps: video.fps } } : {}),
         ...(enhancedText ? { enhancedText } : {}),
       };
-    },
+    }),
   };
 }
 

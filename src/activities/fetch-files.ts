@@ -3,6 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hashFile } from '../core/file-hash.js';
 import type { OutputFile } from '../db/schema.js';
 import { sha256OnHost } from '../gpu/content-cache.js';
+import { HostUnreachableError } from '../gpu/remote-command-error.js';
 import type { GpuHost } from './deps.js';
 
 /**
@@ -13,7 +14,11 @@ export async function fetchVerifiedFiles(
   { config, transport }: GpuHost, remoteDir: string, localDir: string, renames: Record<string, string> = {},
 ): Promise<OutputFile[]> {
   await mkdir(localDir, { recursive: true });
-  const entries = (await transport.listDir(remoteDir).catch(() => []))
+  const entries = (await transport.listDir(remoteDir).catch((error: unknown) => {
+    // A folder the job never made means no outputs; a dropped link is not "no outputs".
+    if (error instanceof HostUnreachableError) throw error;
+    return [];
+  }))
     .filter((entry) => !entry.isDirectory && !entry.name.startsWith('.'));
   const files: OutputFile[] = [];
   for (const entry of entries) {
@@ -21,18 +26,23 @@ export async function fetchVerifiedFiles(
     const name = renames[entry.name] ?? entry.name;
     const localPath = `${localDir}/${name}`;
     const partial = `${localPath}.partial`;
-    const got = await transport.download(remotePath, partial, {
-      signal: cancellationSignal(),
-      ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
-      onProgress: (bytes) => heartbeat({ phase: 'downloading', file: entry.name, bytes }),
-    });
-    const remoteHash = await sha256OnHost(transport, remotePath);
-    if (got.bytes !== entry.size || got.sha256 !== remoteHash) {
+    try {
+      const got = await transport.download(remotePath, partial, {
+        signal: cancellationSignal(),
+        ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
+        onProgress: (bytes) => heartbeat({ phase: 'downloading', file: entry.name, bytes }),
+      });
+      const remoteHash = await sha256OnHost(transport, remotePath);
+      if (got.bytes !== entry.size || got.sha256 !== remoteHash) {
+        throw new Error(`${entry.name} arrived damaged (${got.bytes}/${entry.size} bytes, sha256 ${got.sha256} vs ${remoteHash}); retrying`);
+      }
+      await rename(partial, localPath);
+      files.push({ name, path: localPath, bytes: got.bytes, sha256: got.sha256 });
+    } catch (error) {
+      // A failed download (dropped link, full disk, damage) never leaves a partial file behind.
       await rm(partial, { force: true });
-      throw new Error(`${entry.name} arrived damaged (${got.bytes}/${entry.size} bytes, sha256 ${got.sha256} vs ${remoteHash}); retrying`);
+      throw error;
     }
-    await rename(partial, localPath);
-    files.push({ name, path: localPath, bytes: got.bytes, sha256: got.sha256 });
   }
   return files;
 }
@@ -45,6 +55,14 @@ export async function writeManifest(runId: string, runDir: string, files: Output
     all.push({ name, path, ...(await hashFile(path)) });
   }
   const manifest = all.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 }));
-  await writeFile(`${runDir}/manifest.json`, `${JSON.stringify({ runId, files: manifest }, null, 2)}\n`);
+  // Written aside and renamed: a full disk leaves no half-written manifest.
+  const partial = `${runDir}/manifest.json.partial`;
+  try {
+    await writeFile(partial, `${JSON.stringify({ runId, files: manifest }, null, 2)}\n`);
+    await rename(partial, `${runDir}/manifest.json`);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
   return all;
 }

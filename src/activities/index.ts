@@ -1,6 +1,6 @@
 import { createBatchActivities } from './batch.js';
 import { createDownloadActivities } from './download-outputs.js';
-import { withFailureMapping } from './map-errors.js';
+import { asActivity } from './map-errors.js';
 import { createContainerActivities } from './run-container.js';
 import { createRunRecordActivities } from './run-records.js';
 import { createUploadActivities } from './upload-inputs.js';
@@ -20,7 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBatchActivities(deps),
   };
   return Object.fromEntries(
-    Object.entries(activities).map(([name, fn]) => [name, withFailureMapping(fn as (...args: unknown[]) => Promise<unknown>)]),
+    Object.entries(activities).map(([name, fn]) => [name, asActivity(fn as (...args: unknown[]) => Promise<unknown>, { hostOutageMs: deps.hostOutageMs })]),
   ) as typeof activities;
 }
 

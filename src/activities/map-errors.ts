@@ -1,7 +1,12 @@
-import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, CancelledFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { InputError } from '../core/input-error.js';
+import { runWithAbortSignal } from '../gpu/abort-scope.js';
+import { ContainerStartError } from '../gpu/docker.js';
 import { HostUnreachableError, RemoteCommandError } from '../gpu/remote-command-error.js';
+
+/** Attempts of one activity that may meet a full local disk before the run fails with `disk_full`. */
+export const diskFullAttempts = 3;
 
 /** The one place activity errors become Temporal failures; the failure type is the run's failure_kind. */
 export function toActivityFailure(error: unknown): unknown {
@@ -12,6 +17,15 @@ export function toActivityFailure(error: unknown): unknown {
   if (error instanceof HostUnreachableError) {
     return ApplicationFailure.retryable(error.message, 'gpu_host_unreachable');
   }
+  if (error instanceof ContainerStartError) return ApplicationFailure.nonRetryable(error.message, 'container_failed');
+  if (isDiskFull(error)) {
+    const attempt = activityInfo().attempt;
+    const message = `the local disk is full: ${(error as Error).message}`;
+    // A disk that frees up lets a later attempt finish; one that stays full ends the run, named, after a few tries.
+    return attempt >= diskFullAttempts
+      ? ApplicationFailure.nonRetryable(`${message} (still full after ${attempt} attempts)`, 'disk_full')
+      : ApplicationFailure.retryable(`${message} (attempt ${attempt} of ${diskFullAttempts})`, 'internal');
+  }
   if (error instanceof RemoteCommandError) {
     return ApplicationFailure.create({
       message: error.message, type: 'internal', details: [{ command: error.command, exitCode: error.exitCode, stderrTail: error.stderrTail }],
@@ -20,12 +34,36 @@ export function toActivityFailure(error: unknown): unknown {
   return ApplicationFailure.create({ message: (error as Error)?.message ?? String(error), type: 'internal', cause: error as Error });
 }
 
-export function withFailureMapping<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+function isDiskFull(error: unknown): boolean {
+  const withCode = error as { code?: string; cause?: { code?: string } } | null;
+  return withCode?.code === 'ENOSPC' || withCode?.cause?.code === 'ENOSPC' || withCode?.code === 'EDQUOT';
+}
+
+export interface ActivityRunOptions {
+  /** How long one attempt waits, heartbeating, for an unreachable GPU host before it fails as gpu_host_unreachable. */
+  hostOutageMs: number;
+}
+
+/**
+ * Wraps an activity: its remote commands and transfers follow the attempt's cancellation signal; a GPU host that
+ * cannot be reached is retried in place with a short backoff (every step is idempotent), so a dropped SSH link
+ * costs seconds, not a Temporal retry interval; errors are mapped once.
+ */
+export function asActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, options: ActivityRunOptions): (...args: A) => Promise<R> {
   return async (...args: A) => {
-    try {
-      return await fn(...args);
-    } catch (error) {
-      throw toActivityFailure(error);
+    const signal = cancellationSignal();
+    const started = Date.now();
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await runWithAbortSignal(signal, () => fn(...args));
+      } catch (error) {
+        if (error instanceof HostUnreachableError && !signal.aborted && Date.now() - started < options.hostOutageMs) {
+          heartbeat({ phase: 'waiting for the GPU host', error: error.message });
+          await sleep(Math.min(500 * 2 ** retry, 5_000)).catch(() => undefined);
+          if (!signal.aborted) continue;
+        }
+        throw toActivityFailure(error);
+      }
     }
   };
 }

@@ -28,26 +28,32 @@ export function createContainerActivities(deps: ActivityDeps) {
       heartbeat({ containerName: name, phase: 'attaching', attempt: activityInfo().attempt });
 
       const { attached } = await startOrAttach(deps, host, {
-        name, runId: run.id, modelType: run.modelType, logPath: layout.rel.logPath,
+        name, runId: run.id, runIds: [run.id], modelType: run.modelType, logPath: layout.rel.logPath,
         modelArgs: plan.modelArgs(layout, plan.gpus(host.config.gpus_per_job)),
       }, plan.gpus(host.config.gpus_per_job));
 
       const tracker = createLogProgressTracker(plan.chunks);
-      // Replaying what an earlier attempt already copied restores the progress state without re-reading the host.
-      tracker.feed(await readFile(localLog, 'utf8').catch(() => ''));
-      await markRunRunning(deps.db, run.id, { containerName: name, stage: tracker.current().stage });
+      let seq = 0;
+      // Each milestone is keyed by its position in the log, so replaying writes only what an earlier attempt missed.
+      const record = async (text: string) => {
+        const milestones = tracker.feed(text);
+        for (const milestone of milestones) await addRunEvent(deps.db, { runId: run.id, ...milestone, logSeq: seq++ });
+        return milestones.length;
+      };
       await addRunEvent(deps.db, { runId: run.id, stage: 'starting', progress: 0.05, message: `container ${name} started` });
+      await record(await readFile(localLog, 'utf8').catch(() => ''));
+      await markRunRunning(deps.db, run.id, { containerName: name, stage: tracker.current().stage });
 
       const report = createProgressReporter(deps);
       const state = await followContainer(deps, host, {
         name, remoteLog: layout.abs.logPath, localLog,
         async onLog(text) {
-          const milestones = tracker.feed(text);
-          for (const milestone of milestones) await addRunEvent(deps.db, { runId: run.id, ...milestone });
           const current = tracker.current();
-          if (milestones.length > 0) {
-            await updateRunProgress(deps.db, run.id, current.stage, current.progress);
-            await report(run.id, current.stage, current.progress);
+          if ((await record(text)) > 0) {
+            const latest = tracker.current();
+            await updateRunProgress(deps.db, run.id, latest.stage, latest.progress);
+            await report(run.id, latest.stage, latest.progress);
+            return { phase: latest.stage, progress: latest.progress };
           }
           return { phase: current.stage, progress: current.progress };
         },

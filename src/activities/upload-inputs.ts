@@ -3,13 +3,14 @@ import { addRunEvent, updateRunProgress } from '../db/queries/runs.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
 import { loadJob } from './job-context.js';
+import { keepHeartbeating } from './keep-heartbeating.js';
 import { stageInputs } from './stage-inputs.js';
 import type { UploadStats } from './run-records.js';
 
 export function createUploadActivities(deps: ActivityDeps) {
   return {
     /** Content-addressed upload of the run's inputs plus its spec; re-running a prompt sends no video bytes. */
-    async uploadRunInputs(input: { runId: string; host: string }): Promise<UploadStats> {
+    uploadRunInputs: (input: { runId: string; host: string }): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
       const { run, plan } = await loadJob(deps, input.runId);
       const host = requireHost(deps, input.host);
       const layout = describeJobLayout(host.config.remote_dir, run.id);
@@ -32,6 +33,6 @@ export function createUploadActivities(deps: ActivityDeps) {
       await updateRunProgress(deps.db, run.id, 'uploading', 0.05);
       await addRunEvent(deps.db, { runId: run.id, stage: 'uploading', progress: 0.05, message: 'inputs staged on the GPU host' });
       return stats;
-    },
+    }),
   };
 }

@@ -6,6 +6,8 @@ const hints: Record<FailureKind, string> = {
   bad_input: 'the inputs or parameters were rejected; fix what the message names and start a new run',
   gpu_host_unreachable: 'the GPU host could not be reached over SSH; check the host, its key and `cosmos status`',
   container_failed: 'the Cosmos container failed; read run.log (`cosmos show` prints its path) for the traceback',
+  container_lost: 'the container disappeared after it was started (host reboot, docker rm, docker system prune); its work is lost: `cosmos retry <run_id>` starts it again',
+  disk_full: 'the orchestrator\'s disk (data_dir) stayed full; free space there, then `cosmos retry <run_id>`',
   output_invalid: 'the job finished but its output was missing or unreadable; check the host\'s disk and run.log',
   timeout: 'the job took longer than allowed or stopped making progress; check the host, then retry',
   cancelled: 'the run was cancelled by a user',

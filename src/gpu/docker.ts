@@ -56,6 +56,13 @@ export interface ContainerState {
   oomKilled: boolean;
   startedAt: string;
   finishedAt: string;
+  /** Docker's State.Error: why a container could not start (it stays `created` or `exited` with this set). */
+  error: string;
+}
+
+/** Docker created the container but could not start it, or refused to create it; retrying cannot help. */
+export class ContainerStartError extends Error {
+  override readonly name = 'ContainerStartError';
 }
 
 export async function inspectContainer(transport: GpuHostTransport, docker: string, name: string): Promise<ContainerState | null> {
@@ -73,15 +80,30 @@ export async function inspectContainer(transport: GpuHostTransport, docker: stri
     oomKilled: Boolean(state.OOMKilled),
     startedAt: String(state.StartedAt ?? ''),
     finishedAt: String(state.FinishedAt ?? ''),
+    error: String(state.Error ?? ''),
   };
 }
 
-/** Starts the container; a name conflict means another attempt already started it, which is fine. */
+/**
+ * Starts the container; a name conflict means another attempt already started it, which is fine.
+ * `docker run` exits 125 when the daemon fails (the container may be left `created` with State.Error set: an
+ * unknown GPU, no NVIDIA runtime, a driver too old, a missing image) and 126/127 when the command cannot run:
+ * those are ContainerStartError. A daemon that cannot be reached at all is a plain, retryable RemoteCommandError.
+ */
 export async function startContainer(transport: GpuHostTransport, argv: string[]): Promise<'started' | 'already-exists'> {
-  const result = await transport.exec(argv, { okExitCodes: [125] });
+  const result = await transport.exec(argv, { okExitCodes: [125, 126, 127] });
   if (result.exitCode === 0) return 'started';
-  if (/already in use/i.test(result.stderr)) return 'already-exists';
-  throw new RemoteCommandError({ command: argv.slice(0, 4).join(' '), host: transport.hostName, exitCode: 125, signal: null, stderr: result.stderr });
+  const stderr = result.stderr.trim();
+  if (result.exitCode === 125 && /already in use/i.test(stderr)) return 'already-exists';
+  if (/cannot connect to the docker daemon|is the docker daemon running/i.test(stderr)) {
+    throw new RemoteCommandError({ command: argv.slice(0, 4).join(' '), host: transport.hostName, exitCode: result.exitCode, signal: null, stderr });
+  }
+  throw new ContainerStartError(`docker run failed on ${transport.hostName} (exit ${result.exitCode}): ${stderr || 'no message'}`);
+}
+
+/** Removes a container that was created but never started, so its name and devices are free again. */
+export async function removeContainer(transport: GpuHostTransport, docker: string, name: string): Promise<void> {
+  await transport.exec([docker, 'rm', '-f', name], { okExitCodes: [1] });
 }
 
 /** SIGTERM, then SIGKILL after the grace period. Only for a user's cancel: worker shutdowns leave containers alone. */

@@ -2,10 +2,10 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { gpuTaskQueue, hostIoTaskQueue, jobFailureKinds, type PipelineTimeouts } from './types.js';
 
-/** Database writes: quick, retried until the database answers. */
+/** Database writes: seconds each, so a write lost with its worker is retried at once; retried until the database answers. */
 export const records = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '500ms', maximumInterval: '5s' },
 });
 
 export function hostActivities(host: string, timeouts: PipelineTimeouts) {
@@ -13,13 +13,15 @@ export function hostActivities(host: string, timeouts: PipelineTimeouts) {
   return {
     io: proxyActivities<Activities>({
       taskQueue: hostIoTaskQueue(host), startToCloseTimeout: '2 hours', heartbeatTimeout: timeouts.heartbeat,
-      retry: { ...retry, maximumAttempts: 30 },
+      retry: { ...retry, maximumAttempts: 10 },
     }),
     // Stopping a container waits out docker's stop grace period without heartbeating.
     control: proxyActivities<Activities>({ taskQueue: hostIoTaskQueue(host), startToCloseTimeout: '2 minutes', retry }),
     // One attempt must outlive the longest job; the heartbeat timeout is what notices a dead worker.
     gpu: proxyActivities<Activities>({
-      taskQueue: gpuTaskQueue(host), startToCloseTimeout: timeouts.job, heartbeatTimeout: timeouts.heartbeat, retry,
+      taskQueue: gpuTaskQueue(host), startToCloseTimeout: timeouts.job, heartbeatTimeout: timeouts.heartbeat,
+      // Each attempt already waits out host outages in place; attempts are spent on dead workers, so this is generous.
+      retry: { ...retry, maximumAttempts: 25 },
     }),
   };
 }

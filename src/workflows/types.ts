@@ -44,5 +44,5 @@ export const gpuTaskQueue = (host: string) => `gpu-${host}`;
 export const hostIoTaskQueue = (host: string) => `io-${host}`;
 
 export const jobFailureKinds = [
-  'guardrail_blocked', 'out_of_memory', 'bad_input', 'container_failed', 'output_invalid', 'timeout',
+  'guardrail_blocked', 'out_of_memory', 'bad_input', 'container_failed', 'container_lost', 'output_invalid', 'disk_full', 'timeout',
 ] as const;

@@ -64,7 +64,7 @@ export async function failRun(
 }
 
 export async function addRunEvent(
-  db: Db, event: { runId: string; stage: string; progress: number; message: string },
+  db: Db, event: { runId: string; stage: string; progress: number; message: string; logSeq?: number },
 ): Promise<void> {
   await db.insert(runEvents).values(event).onConflictDoNothing().catch((error: unknown) => {
     // A run deleted while its workflow was still winding down: there is nothing left to record against.
