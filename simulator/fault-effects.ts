@@ -46,9 +46,31 @@ export function missingCheckpointError(checkpointDir: string): PythonException {
   ]);
 }
 
-/** Like the kernel's OOM killer taking out the launcher and its workers: the shell sees exit 137. */
-export function killLikeHostOom(context: SimContext): never {
-  if (context.underTorchrun && context.rank === 0) process.kill(process.ppid, 'SIGKILL');
+/**
+ * The kernel's OOM killer when host RAM runs out (each rank holds T5-11B, ~40 GB, while loading: cosmos-predict1 #18,
+ * same loader): it SIGKILLs one process, the largest, here rank 0's worker. The launcher is not the victim, so
+ * torchrun sees the worker die with -9, SIGTERMs the other ranks and prints its ChildFailedError summary with
+ * "exitcode  : -9" and "Signal 9 (SIGKILL) received by PID n", then exits 1
+ * (torch/distributed/elastic/multiprocessing/errors/__init__.py ProcessFailure, pytorch/pytorch@1c94016e).
+ * The other ranks are stuck in the same load until torchrun's SIGTERM ends them. Without torchrun (plain python)
+ * the shell sees 137. Docker's OOMKilled stays false here, as when the host's global OOM killer (not the
+ * container's memory limit) picks the victim [inferred].
+ */
+export async function killLikeHostOom(context: SimContext): Promise<never> {
+  if (context.rank !== 0) return hangForever();
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: SIGKILL did not end the process');
+}
+
+/**
+ * Like `docker kill` (or a host shutdown): SIGKILL for every process of the container at once, so nothing prints
+ * a summary, the wrapping shell dies too and Docker records exit 137 with OOMKilled false. The simulated container
+ * runs its command in its own process group (supervisor.ts), which is what signal 0-group reaches; outside a
+ * simulated container only this process and its launcher are killed.
+ */
+export function killContainer(context: SimContext): never {
+  if (context.containerName !== '') process.kill(0, 'SIGKILL');
+  if (context.underTorchrun) process.kill(process.ppid, 'SIGKILL');
   process.kill(process.pid, 'SIGKILL');
   throw new Error('unreachable: SIGKILL did not end the process');
 }

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type FaultMode = 'guardrail' | 'oom' | 'exit1' | 'exit137' | 'hang' | 'slow' | 'missing_checkpoint';
+/**
+ * `host_oom`: the kernel's OOM killer SIGKILLs one rank; torchrun reports exitcode -9 and exits 1.
+ * `killed` (alias `exit137`): the whole container is SIGKILLed like `docker kill`; exit 137, OOMKilled false.
+ */
+export type FaultMode = 'guardrail' | 'oom' | 'exit1' | 'host_oom' | 'killed' | 'exit137' | 'hang' | 'slow' | 'missing_checkpoint';
 
 export interface FaultRule {
   promptContains?: string;

@@ -10,7 +10,8 @@ const PRESETS = 'cosmos_transfer1/auxiliary/guardrail/common/presets.py';
 /** Why the text guardrail blocks a prompt, or undefined when it passes. */
 export function findBlockReason(prompt: string, forcedByFault: boolean): string | undefined {
   if (prompt.trim() === '') return 'Input is empty';
-  if (prompt.includes(BLOCKED_WORD)) return `Prompt blocked by the blocklist: found blocked word "${BLOCKED_WORD}"`;
+  // blocklist.py:148 check_against_whole_word_blocklist (cosmos-transfer1@5005e82): the reason echoes the prompt.
+  if (prompt.includes(BLOCKED_WORD)) return `Prompt blocked by exact match blocklist: Prompt: ${prompt}, Exact Match Word: ${BLOCKED_WORD}`;
   if (forcedByFault) return 'Prompt blocked by the blocklist: found a blocked phrase';
   return undefined;
 }

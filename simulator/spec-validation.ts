@@ -55,7 +55,8 @@ export function validateControlnetSpecs(args: TransferArgs, controls: Record<str
     if (!('ckpt_path' in config)) {
       log('INFO', `${UTILS}:381:validate_controlnet_specs`, `No checkpoint path specified for ${hintKey}. Using default checkpoint path.`);
       if (args.use_distilled === true && hintKey !== 'edge') {
-        throw valueError(`Distilled model is only available for edge control, please provide ckpt_path for ${hintKey}.`, 384, 'raise ValueError(');
+        // inference_utils.py:1251 (cosmos-transfer1@5005e82): only edge has a default distilled checkpoint.
+        throw valueError(`No default distilled checkpoint for ${hintKey}. Users must specify ckpt_path in config.`, 384, 'raise ValueError(');
       }
       config.ckpt_path = join(String(args.checkpoint_dir), DEFAULT_CHECKPOINTS[hintKey] ?? '');
     }

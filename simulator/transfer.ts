@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from './argparse.js';
 import { hostPathForWrite } from './container-fs.js';
 import { requireCudaDevice } from './cuda-device.js';
-import { killLikeHostOom, missingCheckpointError } from './fault-effects.js';
+import { killContainer, killLikeHostOom, missingCheckpointError } from './fault-effects.js';
 import { generateBatch, type OutputTarget } from './generation.js';
 import { checkPrompts, findBlockReason } from './guardrail.js';
 import { createLogger } from './loguru.js';
@@ -78,9 +78,13 @@ async function loadModels(
   context.log('INFO', `${PIPELINE}:141:_load_model`, 'Start creating base model');
   context.log('INFO', `${PIPELINE}:147:_load_model`, `Loading base model checkpoint (local): ${joinPython(checkpointDir, `nvidia/${baseModel}/base_model.pt`)}`);
   if (items.some((item) => item.fault === 'missing_checkpoint')) throw missingCheckpointError(checkpointDir);
-  if (items.some((item) => item.fault === 'exit137')) {
+  if (items.some((item) => item.fault === 'host_oom')) {
     await sleepSimulated(context, loadSeconds / 3);
-    killLikeHostOom(context);
+    await killLikeHostOom(context);
+  }
+  if (items.some((item) => item.fault === 'killed' || item.fault === 'exit137')) {
+    await sleepSimulated(context, loadSeconds / 3);
+    killContainer(context);
   }
   await sleepSimulated(context, loadSeconds * 0.6);
   context.log('INFO', `${PIPELINE}:153:_load_model`, 'Done loading the base model checkpoint.');

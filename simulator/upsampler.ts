@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from './argparse.js';
 import { requireCudaDevice } from './cuda-device.js';
-import { hangForever, killLikeHostOom, genericRuntimeError, outOfMemoryError } from './fault-effects.js';
+import { genericRuntimeError, hangForever, killContainer, killLikeHostOom, outOfMemoryError } from './fault-effects.js';
 import { frame, PythonException } from './python-traceback.js';
 import { faultFor, sleepSimulated, type SimContext } from './sim-context.js';
 import { UPSAMPLER_ARGS } from './transfer-args.js';
@@ -41,7 +41,8 @@ export async function runUpsampler(context: SimContext, argv: string[]): Promise
       frame(SCRIPT, 121, 'main', 'pipeline = create_vlm_prompt_upsampler(args.checkpoint_dir)'),
     ]);
   }
-  if (fault === 'exit137') killLikeHostOom(context);
+  if (fault === 'host_oom') await killLikeHostOom(context);
+  if (fault === 'killed' || fault === 'exit137') killContainer(context);
   await sleepSimulated(context, LOAD_SECONDS);
   if (fault === 'hang') await hangForever();
   if (fault === 'oom') throw outOfMemoryError(context);

@@ -76,21 +76,45 @@ describe('fault injection', () => {
     expect(result.stdout).not.toContain('Done loading the base model checkpoint.');
   });
 
-  it('exit137: milestones, then SIGKILL of the launcher, so the container exits 137', async () => {
-    const result = await runFaulted('rs_137', [{ mode: 'exit137' }]);
-    expect(result.exitCode).toBe(137);
+  it('host_oom: the kernel kills one rank with SIGKILL; torchrun reports exitcode -9 and exits 1', async () => {
+    const result = await runFaulted('rs_hoom', [{ mode: 'host_oom' }]);
+    expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('Start creating base model');
-    expect(result.stdout).not.toContain('Saved video to');
+    expect(result.stdout).not.toContain('Done loading the base model checkpoint.');
+    expect(result.stderr).toMatch(/failed \(exitcode: -9\) local_rank: 0 \(pid: \d+\) of binary: /);
+    expect(result.stderr).toMatch(/^ {2}exitcode {2}: -9 \(pid: \d+\)$/m);
+    expect(result.stderr).toMatch(/^ {2}traceback : Signal 9 \(SIGKILL\) received by PID \d+$/m);
+    expect(result.stderr).not.toContain('[rank0]: Traceback');
     expect(result.videoExists).toBe(false);
   });
 
-  it('exit137: a wrapping shell sees 137 from torchrun', async () => {
-    await setFaults(sim.home, [{ mode: 'exit137' }]);
-    const job = 'rs_137sh';
+  it('host_oom: a wrapping shell records torchrun\'s exit 1', async () => {
+    await setFaults(sim.home, [{ mode: 'host_oom' }]);
+    const job = 'rs_hoomsh';
     const script = `${transferCommand(job).join(' ')} 2>&1 | tee cosmos-jobs/${job}/run.log; echo "[COSMOS_COMPLETE] exit_code=\${PIPESTATUS[0]}"`;
     const name = await startJob(job, 'A quiet street', ['bash', '-c', script]);
     expect(await waitForExitCode(sim, name)).toBe(0);
-    expect((await sim.docker('logs', name)).stdout.trim().split('\n').at(-1)).toBe('[COSMOS_COMPLETE] exit_code=137');
+    expect((await sim.docker('logs', name)).stdout.trim().split('\n').at(-1)).toBe('[COSMOS_COMPLETE] exit_code=1');
+  });
+
+  it('killed: the whole container gets SIGKILL like docker kill, so it exits 137 and its shell prints nothing more', async () => {
+    await setFaults(sim.home, [{ mode: 'killed' }]);
+    const job = 'rs_killed';
+    const script = `${transferCommand(job).join(' ')} 2>&1 | tee cosmos-jobs/${job}/run.log; echo "[COSMOS_COMPLETE] exit_code=\${PIPESTATUS[0]}"`;
+    const name = await startJob(job, 'A quiet street', ['bash', '-c', script]);
+    expect(await waitForExitCode(sim, name)).toBe(137);
+    const logs = await sim.docker('logs', name);
+    expect(logs.stdout).toContain('Start creating base model');
+    expect(logs.stdout).not.toContain('COSMOS_COMPLETE');
+    expect(logs.stderr).not.toContain('ChildFailedError');
+    expect((await sim.docker('inspect', '-f', '{{.State.OOMKilled}}', name)).stdout).toBe('false\n');
+  });
+
+  it('exit137 is the old name of killed: exit 137 without output', async () => {
+    const result = await runFaulted('rs_137', [{ mode: 'exit137' }]);
+    expect(result.exitCode).toBe(137);
+    expect(result.stdout).not.toContain('Saved video to');
+    expect(result.videoExists).toBe(false);
   });
 
   it('hang: stops printing and keeps running until killed', async () => {
