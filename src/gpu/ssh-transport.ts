@@ -14,6 +14,15 @@ export type { SshTarget } from './ssh-session.js';
 // OpenSSH's MaxSessions defaults to 10 channels per connection, one of which is SFTP.
 const maxChannels = 8;
 
+// OpenSSH ignores the channel's "signal" request (9.2 does), so every command runs under a watcher that kills it
+// when its channel's stdin ends: on an abort (we send EOF) and on a dropped link (sshd closes the pipe) alike.
+// (A background job's stdin is /dev/null unless redirected, hence the copy on fd 3; the watcher uses the `read`
+// builtin, so killing it leaves no child behind holding the channel open.)
+const killOnHangup = 'exec 3<&0; "$@" </dev/null 3<&- & c=$!; '
+  + '{ while read -r _; do :; done <&3; kill -9 "$c"; } >/dev/null 2>&1 & w=$!; '
+  + 'exec 3<&-; wait "$c"; s=$?; kill "$w" 2>/dev/null; exit "$s"';
+const wrapCommand = (argv: readonly string[]) => quoteCommand(['sh', '-c', killOnHangup, 'sh', ...argv]);
+
 /**
  * SSH/SFTP to a GPU host. Connects lazily and verifies the host key every time; a dropped link is noticed
  * (events, keepalive, request timeouts), closed, and replaced on the next call. Every connection-level failure
@@ -88,7 +97,7 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
         const session = await pool.acquire().catch((error: unknown) => {
           throw error instanceof HostUnreachableError ? new HostUnreachableError(target.name, error.message.replace(`${target.name}: `, ''), { cause: error, beforeCommand: true }) : error;
         });
-        return await execRemote(session, target.name, command, { ...options, signal: effectiveSignal(options.signal) }, requestTimeoutMs,
+        return await execRemote(session, target.name, command, wrapCommand(argv), { ...options, signal: effectiveSignal(options.signal) }, requestTimeoutMs,
           (cause, beforeCommand) => unreachable(session, `\`${command.slice(0, 80)}\` on ${pool.where}`, cause, beforeCommand));
       } finally {
         release();
@@ -161,7 +170,7 @@ function isConnectionError(session: SshSession, error: unknown): boolean {
 }
 
 function execRemote(
-  session: SshSession, host: string, command: string, options: ExecOptions, setupTimeoutMs: number,
+  session: SshSession, host: string, command: string, wrapped: string, options: ExecOptions, setupTimeoutMs: number,
   unreachable: (cause?: unknown, beforeCommand?: boolean) => HostUnreachableError,
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
@@ -194,7 +203,7 @@ function execRemote(
       follow(stream);
     };
     try {
-      session.client.exec(command, onOpen);
+      session.client.exec(wrapped, onOpen);
     } catch (error) {
       // ssh2 throws `Not connected` synchronously once the socket is gone: the session is dead.
       clearTimeout(setup);
@@ -209,8 +218,8 @@ function execRemote(
       const timer = options.timeoutMs ? setTimeout(() => abort('timed out'), options.timeoutMs) : null;
       function abort(why: string) {
         if (settled) return;
-        // Ask sshd to kill the command, then close the channel: a cancelled attempt leaves nothing running.
-        try { stream.signal('KILL'); } catch { /* the channel may already be gone */ }
+        // EOF on stdin makes the watcher kill the command: a cancelled attempt leaves nothing running.
+        try { stream.end(); } catch { /* the channel may already be gone */ }
         stream.close();
         fail(new RemoteCommandError({ command, host, exitCode: null, signal: null, stderr: `${stderr}\n${why}` }));
       }

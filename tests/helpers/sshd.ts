@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +19,14 @@ export interface TestSshd {
   hostKeyFingerprint: string;
   knownHostsPath: string;
   stop(): Promise<void>;
+  /** Kills every open connection (as a network drop or a host reboot does); the server keeps listening. */
+  dropConnections(): Promise<void>;
+  /** Freezes every open connection (SIGSTOP): packets are accepted but never answered, like a dead route. */
+  freezeConnections(): Promise<void>;
+  /** Stops listening and drops every connection: the host is unreachable until `resume`. */
+  pause(): Promise<void>;
+  /** Listens again on the same port with the same keys. */
+  resume(): Promise<void>;
 }
 
 /** Starts a real OpenSSH server on 127.0.0.1 with throwaway host and user keys under `dir`. */
@@ -47,22 +55,74 @@ export async function startSshd(opts: { dir: string }): Promise<TestSshd> {
   const { stdout } = await run('ssh-keygen', ['-lf', `${hostKeyPath}.pub`]);
   const hostKeyFingerprint = stdout.split(/\s+/)[1] ?? '';
 
-  const child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child: ChildProcess | null = null;
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const listen = async () => {
+    const started = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = started;
+    started.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    await waitForPort(started, port, () => stderr);
+  };
+  const dropConnections = async () => {
+    if (child?.pid) for (const pid of descendantsOf(child.pid)) signalQuietly(pid, 'SIGKILL');
+  };
+  const freezeConnections = async () => {
+    if (child?.pid) for (const pid of descendantsOf(child.pid)) signalQuietly(pid, 'SIGSTOP');
+  };
+  const pause = async () => {
+    await dropConnections();
+    if (child) await stopChild(child);
+    child = null;
+  };
   const stop = async () => {
     process.removeListener('exit', killOnExit);
-    await stopChild(child);
+    await pause();
   };
   try {
-    await waitForPort(child, port, () => stderr);
+    await listen();
   } catch (err) {
     await stop();
     throw err;
   }
-  return { host: '127.0.0.1', port, user, privateKeyPath, hostKeyFingerprint, knownHostsPath, stop };
+  return {
+    host: '127.0.0.1', port, user, privateKeyPath, hostKeyFingerprint, knownHostsPath, stop, dropConnections, freezeConnections, pause,
+    resume: async () => { if (!child) await listen(); },
+  };
+}
+
+/** Every process below `pid` (sshd's per-connection children and what they run), deepest first. */
+function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name is in parentheses and may hold spaces; the parent pid is the second field after it.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const visit = (parent: number) => {
+    for (const c of children.get(parent) ?? []) {
+      visit(c);
+      found.push(c);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
 }
 
 function sshdConfig(dir: string, hostKeyPath: string, port: number): string {
