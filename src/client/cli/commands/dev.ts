@@ -55,9 +55,31 @@ export async function runDev(args: string[]): Promise<number> {
     }
     out.line(`${reason === 'SIGINT' ? '\n' : ''}stopping…`);
     return 0;
+  } catch (error) {
+    // The CLI's error line is one line; a server that did not start needs its output and every cause.
+    const debug = process.env.COSMOS_DEBUG ? `\n${(error as Error).stack}` : '';
+    process.stderr.write(`cosmos: ${describeError(error)}${debug}\n`);
+    return 1;
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => out.warn(`while stopping: ${(error as Error).message}`));
   }
+}
+
+/** The message with all its lines, then each cause not already quoted by the error before it. */
+export function describeError(error: unknown): string {
+  const lines: string[] = [];
+  let previous = '';
+  let level = 0;
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    const message = e instanceof Error ? e.message || e.name : String(e);
+    if (depth > 0 && previous.includes(message)) continue;
+    const [first = '', ...rest] = message.trimEnd().split('\n');
+    const indent = '  '.repeat(level);
+    lines.push(`${indent}${level > 0 ? 'caused by: ' : ''}${first}`, ...rest.map((line) => `${indent}  ${line}`));
+    previous = message;
+    level++;
+  }
+  return lines.join('\n');
 }
 
 export function withApiFlags(config: Config, args: string[]): Config {
