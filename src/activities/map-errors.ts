@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure, CancelledFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, CancelledFailure, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { InputError } from '../core/input-error.js';
 import { runWithAbortSignal } from '../gpu/abort-scope.js';
@@ -58,6 +58,7 @@ export function asActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R
         return await runWithAbortSignal(signal, () => fn(...args));
       } catch (error) {
         if (error instanceof HostUnreachableError && !signal.aborted && Date.now() - started < options.hostOutageMs) {
+          if (retry === 0) log.warn(`GPU host unreachable, retrying in place: ${error.message}`);
           heartbeat({ phase: 'waiting for the GPU host', error: error.message });
           await sleep(Math.min(500 * 2 ** retry, 5_000)).catch(() => undefined);
           if (!signal.aborted) continue;

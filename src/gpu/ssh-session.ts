@@ -28,6 +28,11 @@ export interface SshSession {
   readonly reason: string;
   /** Marks the session dead and closes it; every later call opens a new one. */
   discard(why: string): void;
+  /**
+   * Calls `listener` when the session breaks (at once if it already has), so nothing waits on a dead channel for a
+   * callback that never comes. Returns the unsubscribe function; call it when done, or the listener stays referenced.
+   */
+  onBroken(listener: () => void): () => void;
 }
 
 /**
@@ -72,10 +77,24 @@ async function openSession(target: SshTarget, where: string): Promise<SshSession
   const client = new Client();
   let broken = false;
   let reason = '';
+  const listeners = new Set<() => void>();
+  const markBroken = () => {
+    for (const listener of [...listeners]) listener();
+    listeners.clear();
+  };
+  const onBroken = (listener: () => void) => {
+    if (broken) {
+      listener();
+      return () => {};
+    }
+    listeners.add(listener);
+    return () => { listeners.delete(listener); };
+  };
   const discard = (why: string) => {
     if (broken) return;
     broken = true;
     reason = why;
+    markBroken();
     client.end();
     // end() waits for the peer; a dead link never answers, so the socket is torn down shortly after.
     setTimeout(() => client.destroy(), 1000).unref();
@@ -127,7 +146,7 @@ async function openSession(target: SshTarget, where: string): Promise<SshSession
   sftp.on('close', () => discard('the SFTP channel closed'));
   sftp.on('error', (error: Error) => discard(`SFTP: ${error.message}`));
   return {
-    client, sftp, discard,
+    client, sftp, discard, onBroken,
     get broken() { return broken; },
     get reason() { return reason; },
   };

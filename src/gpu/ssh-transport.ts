@@ -20,7 +20,7 @@ const maxChannels = 8;
 // builtin, so killing it leaves no child behind holding the channel open.)
 const killOnHangup = 'exec 3<&0; "$@" </dev/null 3<&- & c=$!; '
   + '{ while read -r _; do :; done <&3; kill -9 "$c"; } >/dev/null 2>&1 & w=$!; '
-  + 'exec 3<&-; wait "$c"; s=$?; kill "$w" 2>/dev/null; exit "$s"';
+  + 'exec 3<&-; wait "$c"; s=$?; kill -9 "$w" 2>/dev/null; exit "$s"';
 const wrapCommand = (argv: readonly string[]) => quoteCommand(['sh', '-c', killOnHangup, 'sh', ...argv]);
 
 /**
@@ -44,29 +44,47 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
         session.discard(`no answer to ${what} within ${requestTimeoutMs / 1000} s`);
         reject(unreachable(session, `${what} on ${pool.where}`));
       }, requestTimeoutMs);
+      const unsubscribe = session.onBroken(() => {
+        clearTimeout(timer);
+        reject(unreachable(session, `${what} on ${pool.where}`));
+      });
       try {
         call(session.sftp, (err, value) => {
           clearTimeout(timer);
+          unsubscribe();
           if (!err) resolve(value);
           else reject(isConnectionError(session, err) ? unreachable(session, `${what} on ${pool.where}`, err) : err);
         });
       } catch (error) {
         // ssh2 throws synchronously on a channel it already knows is closed.
         clearTimeout(timer);
+        unsubscribe();
         session.discard((error as Error).message);
         reject(unreachable(session, `${what} on ${pool.where}`, error));
       }
     });
   }
 
-  /** A stream transfer that fails on a dead link or when no byte moves for the request timeout. */
+  /**
+   * A stream transfer that fails on a dead link or when no byte moves for the request timeout. It settles as soon
+   * as either happens: a stream on a dead channel may never finish closing, so nobody waits for it to.
+   */
   async function transfer(what: string, options: TransferOptions | undefined, run: (session: SshSession, options: TransferOptions) => Promise<{ bytes: number; sha256: string }>) {
     const session = await pool.acquire();
     const stall = new AbortController();
     let timer = setTimeout(() => stall.abort(), requestTimeoutMs);
     const signal = effectiveSignal(options?.signal);
+    const cleanups: Array<() => void> = [];
+    const gaveUp = new Promise<never>((_, reject) => {
+      const stop = () => reject(new Error(stall.signal.aborted ? 'stalled' : signal?.aborted ? 'aborted' : 'the connection dropped'));
+      stall.signal.addEventListener('abort', stop, { once: true });
+      signal?.addEventListener('abort', stop, { once: true });
+      cleanups.push(() => signal?.removeEventListener('abort', stop));
+      cleanups.push(session.onBroken(() => { stall.abort(); stop(); }));
+    });
+    gaveUp.catch(() => {});
     try {
-      return await run(session, {
+      return await Promise.race([gaveUp, run(session, {
         ...options,
         signal: signal ? AbortSignal.any([signal, stall.signal]) : stall.signal,
         onProgress: (done, total) => {
@@ -74,9 +92,10 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
           timer = setTimeout(() => stall.abort(), requestTimeoutMs);
           options?.onProgress?.(done, total);
         },
-      });
+      })]);
     } catch (error) {
       if (signal?.aborted) throw error;
+      if (session.broken) throw unreachable(session, `${what} on ${pool.where}`, error);
       if (stall.signal.aborted) {
         session.discard(`${what} made no progress for ${requestTimeoutMs / 1000} s`);
         throw unreachable(session, `${what} on ${pool.where}`, error);
@@ -85,6 +104,7 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
       throw error;
     } finally {
       clearTimeout(timer);
+      for (const cleanup of cleanups) cleanup();
     }
   }
 
@@ -215,6 +235,8 @@ function execRemote(
     function follow(stream: ClientChannel) {
       let stdout = '';
       let stderr = '';
+      // A dead link may never close the channel; the session breaking is enough to know the command's fate is unknown.
+      const unsubscribe = session.onBroken(() => fail(unreachable()));
       const timer = options.timeoutMs ? setTimeout(() => abort('timed out'), options.timeoutMs) : null;
       function abort(why: string) {
         if (settled) return;
@@ -235,6 +257,7 @@ function execRemote(
         options.onOutput?.(chunk, 'stderr');
       });
       stream.on('close', (code: number | null, signal?: string) => {
+        unsubscribe();
         if (timer) clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         if (settled) return;

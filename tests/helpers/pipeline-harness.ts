@@ -28,6 +28,8 @@ export interface PipelineHarness {
   remoteDir: string;
   /** Every host: the first is `hostName`/`simHome`/`remoteDir`. */
   hosts: { name: string; simHome: string; remoteDir: string }[];
+  /** The sshd in front of the simulator (transport 'ssh'), for injecting link faults. */
+  sshd: TestSshd | null;
   startWorker(): Promise<WorkerHandle>;
   /** The worker as a separate process (`node dist/src/worker.js`), for crash tests. */
   spawnWorker(): ChildProcess;
@@ -43,6 +45,12 @@ export interface HarnessOptions {
   moreHosts?: Record<string, unknown>[];
   /** Extra keys for the [temporal] section, e.g. hang_timeout. */
   temporal?: Record<string, unknown>;
+  /** A PostgreSQL server of the test's own (to restart it); the shared one otherwise. */
+  databaseServerUrl?: string;
+  /** A Temporal server of the test's own (to restart it); the shared one otherwise. */
+  temporalAddress?: string;
+  /** Where the orchestrator keeps runs/ (e.g. a small tmpfs); under the test's folder otherwise. */
+  dataDir?: string;
 }
 
 /**
@@ -54,7 +62,8 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
   await chmod(dir, 0o755);
   const cleanups: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
   const suffix = randomBytes(4).toString('hex');
-  const testDb = await createTestDatabase(inject('databaseUrl'));
+  const testDb = await createTestDatabase(options.databaseServerUrl ?? inject('databaseUrl'));
+  const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
   cleanups.push(testDb.drop);
   await migrateDb(testDb.url);
 
@@ -79,10 +88,10 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
   }
   const configPath = join(dir, 'cosmos.toml');
   await writeFile(configPath, toToml({
-    data_dir: join(dir, 'data'),
+    data_dir: options.dataDir ?? join(dir, 'data'),
     database: { url: testDb.url },
     temporal: {
-      address: inject('temporalAddress'), task_queue: `cosmos-test-${suffix}`,
+      address: temporalAddress, task_queue: `cosmos-test-${suffix}`,
       heartbeat_timeout: '4s', retry_initial_interval: '300ms', retry_maximum_interval: '2s', poll_interval: '300ms',
       ...options.temporal,
     },
@@ -91,13 +100,13 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
 
   const dbHandle = createDb(testDb.url);
   cleanups.push(dbHandle.close);
-  const temporal = await connectTemporal({ address: inject('temporalAddress'), namespace: 'default' });
+  const temporal = await connectTemporal({ address: temporalAddress, namespace: 'default' });
   cleanups.push(temporal.close);
-  const endpoints = { databaseUrl: testDb.url, temporalAddress: inject('temporalAddress') };
+  const endpoints = { databaseUrl: testDb.url, temporalAddress };
 
   return {
     dir, config, configPath, db: dbHandle.db, temporal: temporal.client,
-    simHome: hosts[0]!.simHome, hostName: hosts[0]!.name, remoteDir: hosts[0]!.remoteDir, hosts,
+    simHome: hosts[0]!.simHome, hostName: hosts[0]!.name, remoteDir: hosts[0]!.remoteDir, hosts, sshd,
     async startWorker() {
       const worker = await startWorker(config, endpoints);
       cleanups.push(() => worker.shutdown());

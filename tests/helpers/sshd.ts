@@ -65,14 +65,18 @@ export async function startSshd(opts: { dir: string }): Promise<TestSshd> {
     started.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     await waitForPort(started, port, () => stderr);
   };
+  // Only sshd's own per-connection processes: as after a real drop, the user's commands lose their channel and
+  // end on EOF or SIGPIPE, instead of being killed mid-way (which leaves, e.g., a shell rc's lock files behind).
+  const sessionProcesses = () => (child?.pid ? descendantsOf(child.pid).filter((pid) => commandName(pid).startsWith('sshd')) : []);
   const dropConnections = async () => {
-    if (child?.pid) for (const pid of descendantsOf(child.pid)) signalQuietly(pid, 'SIGKILL');
+    for (const pid of sessionProcesses()) signalQuietly(pid, 'SIGKILL');
   };
   const freezeConnections = async () => {
-    if (child?.pid) for (const pid of descendantsOf(child.pid)) signalQuietly(pid, 'SIGSTOP');
+    for (const pid of sessionProcesses()) signalQuietly(pid, 'SIGSTOP');
   };
   const pause = async () => {
     await dropConnections();
+    // Frozen sessions must be killed too (SIGKILL works on stopped processes); then the listener goes.
     if (child) await stopChild(child);
     child = null;
   };
@@ -115,6 +119,14 @@ function descendantsOf(pid: number): number[] {
   };
   visit(pid);
   return found;
+}
+
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
 
 function signalQuietly(pid: number, signal: NodeJS.Signals): void {
