@@ -39,8 +39,10 @@ export async function fetchVerifiedFiles(
       await rename(partial, localPath);
       files.push({ name, path: localPath, bytes: got.bytes, sha256: got.sha256 });
     } catch (error) {
-      // A failed download (dropped link, full disk, damage) never leaves a partial file behind.
+      // A failed download (dropped link, full disk, damage) leaves nothing behind: not its partial file, and not the
+      // files this attempt already fetched (unrecorded, and the next attempt fetches them again).
       await rm(partial, { force: true });
+      for (const file of files) await rm(file.path, { force: true });
       throw error;
     }
   }

@@ -6,7 +6,7 @@ import { ContainerStartError } from '../gpu/docker.js';
 import { HostUnreachableError, RemoteCommandError } from '../gpu/remote-command-error.js';
 
 /** Attempts of one activity that may meet a full local disk before the run fails with `disk_full`. */
-export const diskFullAttempts = 3;
+export const diskFullAttempts = 5;
 
 /** The one place activity errors become Temporal failures; the failure type is the run's failure_kind. */
 export function toActivityFailure(error: unknown): unknown {
