@@ -9,6 +9,7 @@ export function createProgressReporter(deps: ActivityDeps) {
     const previous = last.get(runId);
     if (!deps.reportProgress || !workflowId || (previous && previous.stage === stage && progress - previous.progress < 0.05)) return;
     last.set(runId, { stage, progress });
-    await deps.reportProgress(workflowId, { runId, stage, progress }).catch(() => {});
+    // Not awaited: while Temporal is unreachable the client retries the signal for a while, and the log must keep flowing.
+    void deps.reportProgress(workflowId, { runId, stage, progress }).catch(() => {});
   };
 }

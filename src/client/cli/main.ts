@@ -1,6 +1,7 @@
 import { commandTable, describeCommands, splitCommand } from './command-table.js';
 import { openCliContext } from './context.js';
 import { createOutput } from './output.js';
+import { describeError } from './describe-error.js';
 import { UsageError } from './usage-error.js';
 
 const usage = () => `Usage: cosmos <command> [options]
@@ -52,7 +53,8 @@ function reportError(error: unknown): number {
   }
   const name = error instanceof Error ? error.name : '';
   const code = (error as { code?: string }).code;
-  let text = message.split('\n')[0] ?? message;
+  // The whole message and its causes: a failure's reason is often on its second line or in its cause.
+  let text = describeError(error);
   if (code === 'ECONNREFUSED' && !knownErrors.has(name)) text = `cannot reach PostgreSQL (${message}); start it (\`cosmos dev\`) or set DATABASE_URL`;
   const debug = process.env.COSMOS_DEBUG && !knownErrors.has(name) ? `\n${(error as Error).stack}` : '';
   process.stderr.write(`cosmos: ${text}${debug}\n`);

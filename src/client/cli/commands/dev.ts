@@ -6,6 +6,7 @@ import { startWorker } from '../../../worker.js';
 import { openApiServer, waitForStopSignal } from '../../api/serve-api.js';
 import { createOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
+import { describeError } from '../describe-error.js';
 
 export const devHelp = `Usage: cosmos dev [--port N] [--bind ADDRESS]
 
@@ -65,22 +66,6 @@ export async function runDev(args: string[]): Promise<number> {
   }
 }
 
-/** The message with all its lines, then each cause not already quoted by the error before it. */
-export function describeError(error: unknown): string {
-  const lines: string[] = [];
-  let previous = '';
-  let level = 0;
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
-    const message = e instanceof Error ? e.message || e.name : String(e);
-    if (depth > 0 && previous.includes(message)) continue;
-    const [first = '', ...rest] = message.trimEnd().split('\n');
-    const indent = '  '.repeat(level);
-    lines.push(`${indent}${level > 0 ? 'caused by: ' : ''}${first}`, ...rest.map((line) => `${indent}  ${line}`));
-    previous = message;
-    level++;
-  }
-  return lines.join('\n');
-}
 
 export function withApiFlags(config: Config, args: string[]): Config {
   const { values } = parseArgs({ args, options: { port: { type: 'string' }, bind: { type: 'string' } } });
