@@ -1,4 +1,4 @@
-import { ApplicationFailure, cancellationDetails, CancelledFailure, heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure, cancellationDetails, heartbeat, sleep } from '@temporalio/activity';
 import { stat } from 'node:fs/promises';
 import { clearContainerStarting, markContainerStarting, wasContainerStarted } from '../db/queries/container-starts.js';
 import { runWithAbortSignal } from '../gpu/abort-scope.js';
@@ -117,7 +117,8 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
       await sleep(deps.pollIntervalMs);
     }
   } catch (error) {
-    if (error instanceof CancelledFailure && cancellationDetails()?.cancelRequested) {
+    // A user's cancel may surface as CancelledFailure or as the aborted command that was in flight.
+    if (cancellationDetails()?.cancelRequested) {
       // The attempt's own abort signal has fired; the stop must still reach the host.
       await runWithAbortSignal(undefined, async () => {
         await stopContainer(transport, config.docker, options.name);
