@@ -6,6 +6,7 @@ import {
   buildDockerRunArgv, ContainerStartError, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
 } from '../gpu/docker.js';
 import { chooseGpus, listBusyGpus } from '../gpu/gpu-allocation.js';
+import { describeJobLayout } from '../gpu/job-layout.js';
 import { readLogTail, syncLogTail } from '../gpu/log-sync.js';
 import { HostUnreachableError } from '../gpu/remote-command-error.js';
 import type { ActivityDeps, GpuHost } from './deps.js';
@@ -43,7 +44,7 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
     const gpuDevices = await waitForFreeGpus(deps, host, gpuCount, job.name);
     await markContainerStarting(deps.db, job.runIds, job.name);
     try {
-      return (await startContainer(transport, buildDockerRunArgv(config, { ...job, gpuDevices }))) === 'already-exists';
+      return (await startContainer(transport, buildDockerRunArgv(config, { ...job, gpuDevices }), invokedMarker(host, job))) === 'already-exists';
     } catch (error) {
       // Only when the command provably never reached the host may a later attempt start it after all.
       if (error instanceof HostUnreachableError && error.beforeCommand) await clearContainerStarting(deps.db, job.runIds, job.name);
@@ -55,8 +56,17 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
   return { attached };
 }
 
-async function refuseLostContainer(deps: ActivityDeps, { config }: GpuHost, job: StartRequest): Promise<void> {
+/** Written on the host by the same command that runs `docker run`, in the job's own folder. */
+const invokedMarker = ({ config }: GpuHost, job: StartRequest) => `${describeJobLayout(config.remote_dir, job.runId).abs.jobDir}/.docker-run-invoked`;
+
+async function refuseLostContainer(deps: ActivityDeps, host: GpuHost, job: StartRequest): Promise<void> {
+  const { config, transport } = host;
   if (!(await wasContainerStarted(deps.db, job.runIds, job.name))) return;
+  // Recorded, but the command never reached the host (the worker died in between): it may start now, once.
+  if (!(await transport.stat(invokedMarker(host, job)))) {
+    await clearContainerStarting(deps.db, job.runIds, job.name);
+    return;
+  }
   throw ApplicationFailure.nonRetryable(
     `container ${job.name} was started on ${config.name} but is gone (host reboot, docker rm or prune); it is not started a second time`,
     'container_lost');

@@ -90,8 +90,10 @@ export async function inspectContainer(transport: GpuHostTransport, docker: stri
  * unknown GPU, no NVIDIA runtime, a driver too old, a missing image) and 126/127 when the command cannot run:
  * those are ContainerStartError. A daemon that cannot be reached at all is a plain, retryable RemoteCommandError.
  */
-export async function startContainer(transport: GpuHostTransport, argv: string[]): Promise<'started' | 'already-exists'> {
-  const result = await transport.exec(argv, { okExitCodes: [125, 126, 127] });
+export async function startContainer(transport: GpuHostTransport, argv: string[], invokedMarker: string): Promise<'started' | 'already-exists'> {
+  // The marker on the host proves `docker run` was invoked; it is never killed half-way by a dropped link.
+  const result = await transport.exec(['sh', '-c', 'touch -- "$1" && shift && exec "$@"', 'sh', invokedMarker, ...argv],
+    { okExitCodes: [125, 126, 127], survivesDisconnect: true });
   if (result.exitCode === 0) return 'started';
   const stderr = result.stderr.trim();
   if (result.exitCode === 125 && /already in use/i.test(stderr)) return 'already-exists';

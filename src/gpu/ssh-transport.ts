@@ -117,7 +117,7 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
         const session = await pool.acquire().catch((error: unknown) => {
           throw error instanceof HostUnreachableError ? new HostUnreachableError(target.name, error.message.replace(`${target.name}: `, ''), { cause: error, beforeCommand: true }) : error;
         });
-        return await execRemote(session, target.name, command, wrapCommand(argv), { ...options, signal: effectiveSignal(options.signal) }, requestTimeoutMs,
+        return await execRemote(session, target.name, command, options.survivesDisconnect ? command : wrapCommand(argv), { ...options, signal: effectiveSignal(options.signal) }, requestTimeoutMs,
           (cause, beforeCommand) => unreachable(session, `\`${command.slice(0, 80)}\` on ${pool.where}`, cause, beforeCommand));
       } finally {
         release();

@@ -3,6 +3,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Exit codes that resolve instead of throwing (0 always does). */
   okExitCodes?: number[];
+  /** Let the command finish even if the connection drops (e.g. `docker run`, which must not die half-way). */
+  survivesDisconnect?: boolean;
   /** Called with output as it arrives, for long commands such as `docker logs -f`. */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
 }

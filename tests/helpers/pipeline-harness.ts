@@ -135,7 +135,11 @@ function toToml(root: Record<string, unknown>, hosts: Record<string, unknown>[])
     Object.entries(entries).filter(([, v]) => typeof v !== 'object' || Array.isArray(v)).map(([k, v]) => `${k} = ${value(v)}`).join('\n');
   const sections = Object.entries(root).filter(([, v]) => typeof v === 'object' && !Array.isArray(v))
     .map(([name, v]) => `[${name}]\n${table(v as Record<string, unknown>)}`);
-  return `${table(root)}\n\n${sections.join('\n\n')}\n\n${hosts.map((host) => `[[hosts]]\n${table(host)}\n`).join('\n')}`;
+  // A host's tables (e.g. env) are written inline: `env = { PATH = "…" }`.
+  const inline = (v: Record<string, unknown>) => `{ ${Object.entries(v).map(([k, x]) => `${k} = ${value(x)}`).join(', ')} }`;
+  const hostTable = (host: Record<string, unknown>) => Object.entries(host)
+    .map(([k, v]) => `${k} = ${v !== null && typeof v === 'object' && !Array.isArray(v) ? inline(v as Record<string, unknown>) : value(v)}`).join('\n');
+  return `${table(root)}\n\n${sections.join('\n\n')}\n\n${hosts.map((host) => `[[hosts]]\n${hostTable(host)}\n`).join('\n')}`;
 }
 
 /** A copy of the demo inputs with different bytes (a random MP4 `free` box appended), so no cache has them yet. */

@@ -59,6 +59,31 @@ describe('a run whose container', () => {
     expect(await countStarts(harness.simHome, started.id)).toBe(0);
   });
 
+  it('was created but never started (its command is missing) fails as container_failed with docker\'s State.Error', async () => {
+    const { harness, promptId } = await setUp({ transport: 'ssh', host: { env: { PATH: '/nonexistent' } } }, 'command missing');
+    await harness.startWorker();
+    const { run: started } = await startInference(deps(harness), { promptId });
+    const done = await waitForRun(deps(harness), started.id);
+    expect(done.failureKind).toBe('container_failed');
+    expect(done.errorMessage).toMatch(/executable file not found/);
+    expect(await countStarts(harness.simHome, started.id)).toBe(0);
+  });
+
+  it('left `created` with State.Error before the worker saw the failure is not waited on: the next attempt fails it at once', async () => {
+    const { harness, promptId } = await setUp({ transport: 'ssh' }, 'created but failed');
+    const { run: started } = await startInference(deps(harness), { promptId });
+    // A worker that died right after `docker run` returned leaves exactly this behind.
+    const failedRun = await docker(harness, 'run', '-d', '--name', `cosmos-transfer-${started.id}`, '-v', `${harness.remoteDir}:/workspace`,
+      '-w', '/workspace', '-e', 'PATH=/nonexistent', 'cosmos-transfer1:test', 'bash', '-c', 'true').catch((e: unknown) => e);
+    expect(failedRun).toMatchObject({ code: 127 });
+    await harness.startWorker();
+    const t0 = Date.now();
+    const done = await waitForRun(deps(harness), started.id);
+    expect(done.failureKind).toBe('container_failed');
+    expect(done.errorMessage).toMatch(/could not start: .*executable file not found/);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
   it('outlives its worker when a second worker has joined: the second one takes over and nothing starts twice', async () => {
     const { harness, promptId } = await setUp({ transport: 'ssh', sim: { timeScale: 0.03 } }, 'second worker takes over');
     const workers = [harness.spawnWorker(), harness.spawnWorker()];

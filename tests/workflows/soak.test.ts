@@ -57,6 +57,7 @@ describe('a soak of 30 runs with worker crashes', () => {
     const seconds = (Date.now() - t0) / 1000;
     const statuses = finished.map((r) => r.status);
     console.log(`[faults] soak at ${heartbeat}: ${statuses.filter((s) => s === 'completed').length}/${runCount} completed in ${seconds.toFixed(0)} s, worker killed at ${killTimes.join(', ')} s, at most ${most} containers at once`);
+    for (const r of finished.filter((f) => f.status !== 'completed')) console.log(`[faults] soak: ${r.id} ${r.status} ${r.failureKind}: ${r.errorMessage}`);
     expect(statuses).toEqual(runIds.map(() => 'completed'));
     expect(most).toBeLessThanOrEqual(2);
     for (const id of runIds) await expectIntactCompletedRun(harness.db, harness.simHome, id);
