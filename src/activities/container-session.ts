@@ -67,9 +67,18 @@ async function refuseLostContainer(deps: ActivityDeps, host: GpuHost, job: Start
     await clearContainerStarting(deps.db, job.runIds, job.name);
     return;
   }
+  // Invoked and still running (an image pull, a link that dropped meanwhile): not lost, just not there yet.
+  if (await isDockerRunInProgress(host, job.name)) {
+    throw new Error(`docker run of ${job.name} is still in progress on ${config.name}; trying again shortly`);
+  }
   throw ApplicationFailure.nonRetryable(
     `container ${job.name} was started on ${config.name} but is gone (host reboot, docker rm or prune); it is not started a second time`,
     'container_lost');
+}
+
+async function isDockerRunInProgress({ transport }: GpuHost, name: string): Promise<boolean> {
+  const listing = await transport.exec(['ps', '-eo', 'args'], { okExitCodes: [1] }).catch(() => null);
+  return (listing?.stdout ?? '').split('\n').some((line) => line.includes(' run ') && line.includes(`--name ${name} `));
 }
 
 /** `docker run` that created the container but could not start it leaves it `created` (or exited) with State.Error. */
