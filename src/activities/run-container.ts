@@ -48,12 +48,11 @@ export function createContainerActivities(deps: ActivityDeps) {
       const state = await followContainer(deps, host, {
         name, remoteLog: layout.abs.logPath, localLog,
         async onLog(text) {
+          const found = await record(text);
           const current = tracker.current();
-          if ((await record(text)) > 0) {
-            const latest = tracker.current();
-            await updateRunProgress(deps.db, run.id, latest.stage, latest.progress);
-            await report(run.id, latest.stage, latest.progress);
-            return { phase: latest.stage, progress: latest.progress };
+          if (found > 0) {
+            await updateRunProgress(deps.db, run.id, current.stage, current.progress);
+            await report(run.id, current.stage, current.progress);
           }
           return { phase: current.stage, progress: current.progress };
         },
