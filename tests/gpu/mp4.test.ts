@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mp4Error, probeMp4, probeMp4File } from '../../src/gpu/mp4.js';
+import { manyFreeBoxes, writeHostileMp4 } from '../helpers/hostile-mp4.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -31,7 +32,7 @@ describe('probeMp4', () => {
     const path = await makeVideo('plain.mp4', '320x180', 24, 121);
     const bytes = await readFile(path);
     expect(String.fromCharCode(...bytes.subarray(4, 8))).toBe('ftyp');
-    const info = probeMp4(bytes);
+    const info = await probeMp4(bytes);
     expect(info).toMatchObject({ width: 320, height: 180, frames: 121, fps: 24 });
     expect(info.durationSeconds).toBeCloseTo(121 / 24, 3);
   });
@@ -59,11 +60,11 @@ describe('probeMp4', () => {
       largeSizeBox('free', Buffer.alloc(3)),
       zeroSizedTail(rest),
     ]);
-    expect(probeMp4(rewritten)).toMatchObject({ width: 320, height: 180, frames: 10 });
+    expect(await probeMp4(rewritten)).toMatchObject({ width: 320, height: 180, frames: 10 });
   });
 
-  it('rejects a file without a moov box', () => {
-    expect(() => probeMp4(Buffer.alloc(0))).toThrow('not an MP4: no moov box');
+  it('rejects a file without a moov box', async () => {
+    await expect(probeMp4(Buffer.alloc(0))).rejects.toThrow('not an MP4: no moov box');
   });
 
   it('rejects garbage bytes with a clear error', async () => {
@@ -75,13 +76,47 @@ describe('probeMp4', () => {
 
   it('rejects a truncated file', async () => {
     const bytes = await readFile(await makeVideo('cut.mp4', '320x180', 24, 24));
-    expect(() => probeMp4(bytes.subarray(0, bytes.length - 200))).toThrow(/truncated box 'moov'/);
+    await expect(probeMp4(bytes.subarray(0, bytes.length - 200))).rejects.toThrow(/truncated box 'moov'/);
   });
 
   it('rejects an MP4 holding only audio', async () => {
     const path = join(dir, 'audio.mp4');
     await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'aac', path]);
     await expect(probeMp4File(path)).rejects.toThrow('no video track');
+  });
+});
+
+describe('probeMp4File on hostile files', () => {
+  it('rejects a sparse file whose moov header declares 2 GB without allocating by the declared size', async () => {
+    const path = join(dir, 'hostile.mp4');
+    await writeHostileMp4(path);
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(probeMp4File(path)).rejects.toThrow(/hostile\.mp4: not an MP4: invalid box header at offset 40/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50 * 1024 * 1024);
+  });
+
+  it('rejects a file of 2 GB zeros after ftyp (a size-0 box reaching to the end)', async () => {
+    const path = join(dir, 'zero-tail.mp4');
+    await writeHostileMp4(path);
+    const file = await open(path, 'r+');
+    await file.write(Buffer.from([0, 0, 0, 0]), 0, 4, 24);
+    await file.close();
+    await expect(probeMp4File(path)).rejects.toThrow(Mp4Error);
+  });
+
+  it('stops walking after a bounded number of boxes', async () => {
+    const video = await readFile(await makeVideo('after-free.mp4', '64x48', 24, 2));
+    await expect(probeMp4(Buffer.concat([manyFreeBoxes(30_000), video]))).rejects.toThrow(/more than 20000 boxes/);
+    expect(await probeMp4(Buffer.concat([manyFreeBoxes(1000), video]))).toMatchObject({ width: 64, height: 48, frames: 2 });
+  });
+
+  it('rejects an stts box that declares more entries than it holds', async () => {
+    const bytes = Buffer.from(await readFile(await makeVideo('stts.mp4', '64x48', 24, 3)));
+    const stsz = bytes.indexOf('stsz', 0, 'latin1');
+    bytes.write('xxxx', stsz, 'latin1');
+    const stts = bytes.indexOf('stts', 0, 'latin1');
+    bytes.writeUInt32BE(0xffff_ffff, stts + 8);
+    await expect(probeMp4(bytes)).rejects.toThrow(/'stts' declares 4294967295 entries/);
   });
 });
 
