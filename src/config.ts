@@ -3,10 +3,10 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { findUnknownKeys, keysOf } from './config-keys.js';
+import { durationSchema as duration, sizeSchema as size } from './config-values.js';
 
-const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration like "30s", "5m" or "4h"');
-
-const hostSchema = z.object({
+const hostFields = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'lowercase letters, digits and dashes'),
   transport: z.enum(['ssh', 'local']).default('ssh'),
   host: z.string().optional(),
@@ -25,7 +25,13 @@ const hostSchema = z.object({
   mounts: z.array(z.string().regex(/^[^:]+:[^:]+(:ro|:rw)?$/, '"host_path:container_path[:ro]"')).default([]),
   env: z.record(z.string(), z.string()).default({}),
   transfer_rate_limit: z.number().positive().optional(),
-}).superRefine((host, ctx) => {
+  /** Largest single output file downloaded from a job; a bigger one fails the run as output_invalid. */
+  max_output_file_size: size.default(8 * 2 ** 30),
+  /** Largest total of one run's output files. */
+  max_run_output_size: size.default(32 * 2 ** 30),
+});
+
+const hostSchema = hostFields.superRefine((host, ctx) => {
   if (host.transport !== 'ssh') return;
   for (const key of ['host', 'user', 'key_path'] as const) {
     if (!host[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required for the ssh transport' });
@@ -35,31 +41,44 @@ const hostSchema = z.object({
   }
 });
 
+const temporalSchema = z.object({
+  address: z.string().optional(),
+  namespace: z.string().default('default'),
+  task_queue: z.string().default('cosmos'),
+  ui_url: z.string().url().optional(),
+  heartbeat_timeout: duration.default('45s'),
+  job_timeout: duration.default('6h'),
+  retry_initial_interval: duration.default('2s'),
+  retry_maximum_interval: duration.default('1m'),
+  poll_interval: duration.default('2s'),
+  hang_timeout: duration.default('45m'),
+  host_outage_timeout: duration.default('5m'),
+});
+
+const apiSchema = z.object({
+  bind: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8700),
+  token: z.string().min(16, 'at least 16 characters').optional(),
+});
+
+const databaseSchema = z.object({ url: z.string().url().optional() });
+
+const defaultsSchema = z.object({
+  negative_prompt: z.string().default('The video captures a game playing, with bad crappy graphics and cartoonish frames. It represents a recording of old outdated games. The lighting looks very fake. The textures are very raw and basic. The geometries are very primitive. The images are very pixelated and of poor CG quality. There are many subtitles in the footage. Overall, the video is unrealistic at all.'),
+});
+
 const configSchema = z.object({
   data_dir: z.string().default('.cosmos'),
-  database: z.object({ url: z.string().url().optional() }).default({}),
-  temporal: z.object({
-    address: z.string().optional(),
-    namespace: z.string().default('default'),
-    task_queue: z.string().default('cosmos'),
-    ui_url: z.string().url().optional(),
-    heartbeat_timeout: duration.default('45s'),
-    job_timeout: duration.default('6h'),
-    retry_initial_interval: duration.default('2s'),
-    retry_maximum_interval: duration.default('1m'),
-    poll_interval: duration.default('2s'),
-    hang_timeout: duration.default('45m'),
-    host_outage_timeout: duration.default('5m'),
-  }).prefault({}),
+  database: databaseSchema.default({}),
+  temporal: temporalSchema.prefault({}),
   hosts: z.array(hostSchema).default([]),
-  api: z.object({
-    bind: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(8700),
-    token: z.string().min(16, 'at least 16 characters').optional(),
-  }).prefault({}),
-  defaults: z.object({
-    negative_prompt: z.string().default('The video captures a game playing, with bad crappy graphics and cartoonish frames. It represents a recording of old outdated games. The lighting looks very fake. The textures are very raw and basic. The geometries are very primitive. The images are very pixelated and of poor CG quality. There are many subtitles in the footage. Overall, the video is unrealistic at all.'),
-  }).prefault({}),
+  api: apiSchema.prefault({}),
+  defaults: defaultsSchema.prefault({}),
+});
+
+const configKeys = keysOf(configSchema, {
+  database: keysOf(databaseSchema), temporal: keysOf(temporalSchema), api: keysOf(apiSchema),
+  defaults: keysOf(defaultsSchema), hosts: keysOf(hostFields, { env: 'free' }),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -86,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       throw new ConfigError(`${configPath}: ${(error as Error).message}`);
     }
   }
+  const unknown = findUnknownKeys(raw, configKeys);
+  if (unknown.length > 0) throw new ConfigError(`${configPath ?? 'configuration'}: ${unknown.join('; ')}`);
   applyEnvOverrides(raw, env);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createActivities, type GpuHost } from './activities/index.js';
 import { connectTemporal } from './client/temporal.js';
 import { loadConfig, simulatorHome, type Config, type GpuHostConfig } from './config.js';
+import { readDurationMs } from './config-values.js';
 import { createDb } from './db/client.js';
 import { openHostTransport } from './gpu/open-transport.js';
 import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
@@ -92,10 +93,9 @@ function findWorkflowsPath(): string {
 }
 
 export function parseDurationMs(value: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
-  if (!match) throw new Error(`not a duration: ${value}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(match[1]) * unit;
+  const ms = readDurationMs(value);
+  if (ms === null) throw new Error(`not a duration: ${value}`);
+  return ms;
 }
 
 export async function runWorkerMain(): Promise<void> {

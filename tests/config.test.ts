@@ -36,4 +36,31 @@ describe('loadConfig', () => {
     const { env, cwd } = await configFile('[temporal]\nheartbeat_timeout = "soon"\n[[hosts]]\nname = "a"\ntransport = "local"\nremote_dir = "rel"\n');
     expect(() => loadConfig(env, cwd)).toThrow(/temporal\.heartbeat_timeout: a duration.*hosts\.0\.remote_dir: an absolute path/);
   });
+
+  it('refuses an unknown key, naming it and the nearest valid one (a typo must not leave the API without a token)', async () => {
+    const { env, cwd } = await configFile('[api]\ntokn = "0123456789abcdef0123"\n');
+    expect(() => loadConfig(env, cwd)).toThrow(/api\.tokn: unknown key "tokn" \(did you mean "token"\?\)/);
+  });
+
+  it('refuses unknown keys at the top level and inside a host, but takes any name in a host env table', async () => {
+    const { env, cwd } = await configFile('data_dri = "x"\n[[hosts]]\nname = "a"\ntransport = "local"\nremote_dir = "/srv/c"\ngpus_per_jbo = 2\nenv = { ANY_NAME = "v" }\n');
+    expect(() => loadConfig(env, cwd)).toThrow(/data_dri: unknown key "data_dri" \(did you mean "data_dir"\?\); hosts\.0\.gpus_per_jbo: unknown key "gpus_per_jbo" \(did you mean "gpus_per_job"\?\)$/);
+  });
+
+  it('refuses a zero duration such as hang_timeout = "0s", which would kill every container at the first poll', async () => {
+    const { env, cwd } = await configFile('[temporal]\nhang_timeout = "0s"\npoll_interval = "0ms"\n');
+    expect(() => loadConfig(env, cwd)).toThrow(/temporal\.poll_interval: must be longer than 0; temporal\.hang_timeout: must be longer than 0|temporal\.hang_timeout: must be longer than 0; temporal\.poll_interval: must be longer than 0/);
+  });
+
+  it('reads output size caps as bytes or with a unit and refuses zero, negative and unitless text', async () => {
+    const host = 'name = "a"\ntransport = "local"\nremote_dir = "/srv/c"\n';
+    const good = await configFile(`[[hosts]]\n${host}max_output_file_size = "512MiB"\nmax_run_output_size = 2000000\n`);
+    expect(loadConfig(good.env, good.cwd).hosts[0]).toMatchObject({ max_output_file_size: 512 * 2 ** 20, max_run_output_size: 2_000_000 });
+    const defaults = await configFile(`[[hosts]]\n${host}`);
+    expect(loadConfig(defaults.env, defaults.cwd).hosts[0]).toMatchObject({ max_output_file_size: 8 * 2 ** 30, max_run_output_size: 32 * 2 ** 30 });
+    for (const [value, message] of [['"0GB"', 'must be more than 0 bytes'], ['-5', 'must be more than 0 bytes'], ['"lots"', 'a size like']] as const) {
+      const bad = await configFile(`[[hosts]]\n${host}max_output_file_size = ${value}\n`);
+      expect(() => loadConfig(bad.env, bad.cwd)).toThrow(`hosts.0.max_output_file_size: ${message}`);
+    }
+  });
 });
