@@ -59,6 +59,8 @@ const apiSchema = z.object({
   bind: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8700),
   token: z.string().min(16, 'at least 16 characters').optional(),
+  /** Host names the API answers to besides its bind address (and localhost on loopback): DNS rebinding guard. */
+  allowed_hosts: z.array(z.string().min(1)).default([]),
 });
 
 const databaseSchema = z.object({ url: z.string().url().optional() });
@@ -150,4 +152,5 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
   if (env.COSMOS_TEMPORAL_UI_URL) section('temporal').ui_url = env.COSMOS_TEMPORAL_UI_URL;
   if (env.COSMOS_TASK_QUEUE) section('temporal').task_queue = env.COSMOS_TASK_QUEUE;
   if (env.COSMOS_API_TOKEN) section('api').token = env.COSMOS_API_TOKEN;
+  if (env.COSMOS_API_ALLOWED_HOSTS) section('api').allowed_hosts = env.COSMOS_API_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
@@ -11,7 +11,9 @@ const PROBE_TIMEOUT_MS = 1_500;
 /** The embedded stack (demo, `cosmos dev`) leaves its addresses here so the CLI and workers can find it. */
 export function writeStackFile(dataDir: string, endpoints: StackEndpoints): void {
   const file = stackFile(dataDir);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify({ ...endpoints, pid: process.pid }, null, 2)}\n`);
+  // It holds the database password: owner only, also when an older, wider file is in the way.
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ ...endpoints, pid: process.pid }, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(`${file}.tmp`, 0o600);
   renameSync(`${file}.tmp`, file);
 }
 

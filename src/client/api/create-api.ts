@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ClientDeps } from '../runs.js';
-import { bearerToken } from './auth.js';
+import { createAuth } from './auth.js';
+import { guardBrowserRequests } from './browser-boundary.js';
 import { ApiError, errorResponse, toApiError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -24,8 +25,8 @@ export interface ApiOptions {
 }
 
 /**
- * The HTTP API as a Hono app. The token comes from `deps.config.api.token`; without one every route is open,
- * which `startApiServer` allows on loopback only.
+ * The HTTP API as a Hono app. The token comes from `deps.config.api.token` (the entry points always set one);
+ * without one every route is open to this site's own pages, which `startApiServer` allows on loopback only.
  *
  * @example
  * const app = createApi({ db, temporal, config });
@@ -43,15 +44,18 @@ export function createApi(deps: ClientDeps, options: ApiOptions = {}): Hono {
   });
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
 
-  app.route('/', galleryRoutes());
-  app.route('/health', healthRoutes(deps));
-  app.get('/openapi.json', (c) => c.json(openApi));
-
-  if (deps.config.api.token) app.use('*', bearerToken(deps.config.api.token));
+  const auth = createAuth(deps.config.api.token);
+  app.use('*', guardBrowserRequests({ bind: deps.config.api.bind, allowedHosts: deps.config.api.allowed_hosts }));
   app.use('*', bodyLimit({
     maxSize: maxBodyBytes,
     onError: (c) => errorResponse(c, new ApiError(413, 'body_too_large', `the request body is larger than ${maxBodyBytes} bytes`)),
   }));
+  app.route('/', galleryRoutes());
+  app.route('/health', healthRoutes(deps, (c) => auth.identify(c) !== null));
+  app.get('/openapi.json', (c) => c.json(openApi));
+  app.route('/session', auth.sessionRoutes());
+
+  app.use('*', auth.require);
 
   app.route('/prompts', promptRoutes(deps));
   app.route('/runs', runRoutes(deps, { pollIntervalMs }));

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { isEntityId } from '../../db/ids.js';
+import { isJsonContentType } from './browser-boundary.js';
 import { ApiError, notFound, validationError } from './errors.js';
 
 /** Parses the JSON body (empty = `{}`) against a schema; malformed JSON and schema failures are 400s naming the fields. */
@@ -8,8 +9,8 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   const text = await c.req.text();
   let raw: unknown = {};
   if (text.trim() !== '') {
-    if (!(c.req.header('content-type') ?? '').includes('application/json')) {
-      throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
+    if (!isJsonContentType(c.req.header('content-type'))) {
+      throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json (exactly)');
     }
     try {
       raw = JSON.parse(text);

@@ -1,12 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { ClientDeps } from '../../runs.js';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
-/** 200 when Postgres and Temporal both answer, 503 naming the one that does not. */
-export function healthRoutes(deps: ClientDeps): Hono {
+/**
+ * 200 when Postgres and Temporal both answer, 503 otherwise. Only an authenticated caller learns which one failed
+ * and why: the messages name internal addresses.
+ */
+export function healthRoutes(deps: ClientDeps, isAuthenticated: (c: Context) => boolean): Hono {
   const app = new Hono();
   app.get('/', async (c) => {
     const check = (probe: () => Promise<unknown>) =>
@@ -16,7 +19,7 @@ export function healthRoutes(deps: ClientDeps): Hono {
       check(() => deps.temporal.workflowService.getSystemInfo({})),
     ]);
     const ok = database === 'ok' && temporal === 'ok';
-    return c.json({ ok, database, temporal }, ok ? 200 : 503);
+    return c.json(isAuthenticated(c) ? { ok, database, temporal } : { ok }, ok ? 200 : 503);
   });
   return app;
 }

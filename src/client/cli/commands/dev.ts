@@ -42,9 +42,8 @@ export async function runDev(args: string[]): Promise<number> {
     out.line(`  GPU host        ${hosts}`);
     const api = await openApiServer(withUi, stack, (error) => out.warn(`API: ${(error as Error).stack ?? String(error)}`));
     stops.push(api.close);
-    const tokenHint = config.api.token ? '#token=<your [api] token>' : '';
-    out.line(`  API             ${api.url}  (OpenAPI: ${api.url}/openapi.json)`);
-    out.line(`  Gallery         ${api.url}/${tokenHint}`);
+    out.line(`  API             ${api.url}  (OpenAPI: ${api.url}/openapi.json; Authorization: Bearer <token>)`);
+    out.line(`  Gallery         ${galleryLink(api)}`);
     if (stack.temporalUiUrl) out.line(`  Temporal Web UI ${stack.temporalUiUrl}`);
     out.line(`  Data            ${config.dataDir}`);
     out.line(out.dim('Ctrl-C stops everything.'));
@@ -66,6 +65,11 @@ export async function runDev(args: string[]): Promise<number> {
   }
 }
 
+
+/** With a token made for the data directory, the whole URL (the page trades it for a cookie); else a reminder. */
+export function galleryLink(api: { url: string; token: string; generatedToken: boolean }): string {
+  return `${api.url}/#token=${api.generatedToken ? api.token : '<your [api] token>'}`;
+}
 
 export function withApiFlags(config: Config, args: string[]): Config {
   const { values } = parseArgs({ args, options: { port: { type: 'string' }, bind: { type: 'string' } } });
