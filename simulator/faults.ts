@@ -5,8 +5,12 @@ import { join } from 'node:path';
 /**
  * `host_oom`: the kernel's OOM killer SIGKILLs one rank; torchrun reports exitcode -9 and exits 1.
  * `killed` (alias `exit137`): the whole container is SIGKILLed like `docker kill`; exit 137, OOMKilled false.
+ * `output_symlink`, `output_fifo`, `output_oversized`: TEST FAULTS, not model behaviour. The job succeeds and also
+ * leaves a hostile entry in its outputs folder (a link to /etc/passwd, a FIFO, a 64 MiB sparse file), as a
+ * compromised or buggy container could; they test that the orchestrator downloads only regular files within its caps.
  */
-export type FaultMode = 'guardrail' | 'oom' | 'exit1' | 'host_oom' | 'killed' | 'exit137' | 'hang' | 'slow' | 'missing_checkpoint';
+export type FaultMode = 'guardrail' | 'oom' | 'exit1' | 'host_oom' | 'killed' | 'exit137' | 'hang' | 'slow' | 'missing_checkpoint'
+  | 'output_symlink' | 'output_fifo' | 'output_oversized';
 
 export interface FaultRule {
   promptContains?: string;

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostPathForWrite } from './container-fs.js';
 import { genericRuntimeError, hangForever, outOfMemoryError } from './fault-effects.js';
+import { leaveHostileOutput } from './hostile-outputs.js';
 import { sleepSimulated, type SimContext } from './sim-context.js';
 import { startProgressBar } from './tqdm.js';
 import type { PreparedItem } from './transfer-item.js';
@@ -62,6 +64,7 @@ export async function generateBatch(context: SimContext, targets: OutputTarget[]
     context.log('INFO', `${TRANSFER}:385:demo`, `Saved video to ${videoPath}`);
     writeFileSync(hostPathForWrite(promptPath), item.prompt, 'utf8');
     context.log('INFO', `${TRANSFER}:388:demo`, `Saved prompt to ${promptPath}`);
+    leaveHostileOutput(hostPathForWrite(dirname(videoPath)), item.fault);
   }
 }
 

@@ -2,24 +2,26 @@ import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hashFile } from '../core/file-hash.js';
 import type { OutputFile } from '../db/schema.js';
-import { sha256OnHost } from '../gpu/content-cache.js';
 import { HostUnreachableError } from '../gpu/remote-command-error.js';
+import { NotARegularFileError, sha256OfRegularFileOnHost } from '../gpu/regular-file-hash.js';
+import { checkOutputEntries, refuseOutput } from './output-entries.js';
 import type { GpuHost } from './deps.js';
 
 /**
  * Copies every file of a remote folder into a local one, each through a partial name, and checks it against the
- * host's size and sha256 before it takes its real name. `renames` maps remote names to local ones.
+ * host's size and sha256 before it takes its real name. Only regular files within the host's size caps are fetched
+ * (output-entries.ts). `renames` maps remote names to local ones.
  */
 export async function fetchVerifiedFiles(
   { config, transport }: GpuHost, remoteDir: string, localDir: string, renames: Record<string, string> = {},
 ): Promise<OutputFile[]> {
   await mkdir(localDir, { recursive: true });
-  const entries = (await transport.listDir(remoteDir).catch((error: unknown) => {
+  const listed = await transport.listDir(remoteDir).catch((error: unknown) => {
     // A folder the job never made means no outputs; a dropped link is not "no outputs".
     if (error instanceof HostUnreachableError) throw error;
     return [];
-  }))
-    .filter((entry) => !entry.isDirectory && !entry.name.startsWith('.'));
+  });
+  const entries = checkOutputEntries(listed, { host: config.name, maxFileBytes: config.max_output_file_size, maxRunBytes: config.max_run_output_size });
   const files: OutputFile[] = [];
   for (const entry of entries) {
     const remotePath = `${remoteDir}/${entry.name}`;
@@ -32,7 +34,9 @@ export async function fetchVerifiedFiles(
         ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
         onProgress: (bytes) => heartbeat({ phase: 'downloading', file: entry.name, bytes }),
       });
-      const remoteHash = await sha256OnHost(transport, remotePath);
+      const remoteHash = await sha256OfRegularFileOnHost(transport, remotePath).catch((error: unknown) => {
+        throw error instanceof NotARegularFileError ? refuseOutput(`output ${entry.name} on ${config.name} is no longer a regular file; only regular files are downloaded`) : error;
+      });
       if (got.bytes !== entry.size || got.sha256 !== remoteHash) {
         throw new Error(`${entry.name} arrived damaged (${got.bytes}/${entry.size} bytes, sha256 ${got.sha256} vs ${remoteHash}); retrying`);
       }

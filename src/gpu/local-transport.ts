@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { effectiveSignal } from './abort-scope.js';
 import { copyStream } from './copy-stream.js';
+import { kindOfMode } from './entry-kind.js';
 import { RemoteCommandError } from './remote-command-error.js';
 import type { ExecOptions, ExecResult, GpuHostTransport, TransferOptions } from './transport.js';
 
@@ -37,12 +38,12 @@ export function createLocalTransport(hostName: string): GpuHostTransport {
       }
     },
     async listDir(path) {
-      const entries = await readdir(path, { withFileTypes: true });
-      return Promise.all(entries.map(async (entry) => ({
-        name: entry.name,
-        isDirectory: entry.isDirectory(),
-        size: entry.isFile() ? (await stat(`${path}/${entry.name}`)).size : 0,
-      })));
+      const names = await readdir(path);
+      return Promise.all(names.map(async (name) => {
+        const info = await lstat(`${path}/${name}`);
+        const kind = kindOfMode(info.mode);
+        return { name, size: info.size, isDirectory: kind === 'directory', kind };
+      }));
     },
     mkdirp: async (path) => { await mkdir(path, { recursive: true }); },
     rename: (from, to) => rename(from, to),

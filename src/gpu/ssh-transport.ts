@@ -3,6 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { effectiveSignal } from './abort-scope.js';
+import { kindOfMode } from './entry-kind.js';
 import { copyStream } from './copy-stream.js';
 import { HostUnreachableError, RemoteCommandError } from './remote-command-error.js';
 import { quoteCommand } from './shell-quote.js';
@@ -167,9 +168,13 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
       }
     },
     async listDir(remotePath) {
-      const entries = await sftpRequest<{ filename: string; attrs: { size: number; isDirectory(): boolean } }[]>(
+      // OpenSSH's sftp-server fills READDIR attributes with lstat(), so a link is reported as a link.
+      const entries = await sftpRequest<{ filename: string; attrs: { size: number; mode: number } }[]>(
         `list ${remotePath}`, (sftp, cb) => sftp.readdir(remotePath, cb as never));
-      return entries.map((entry) => ({ name: entry.filename, size: entry.attrs.size, isDirectory: entry.attrs.isDirectory() }));
+      return entries.map((entry) => {
+        const kind = kindOfMode(entry.attrs.mode);
+        return { name: entry.filename, size: entry.attrs.size, isDirectory: kind === 'directory', kind };
+      });
     },
     async mkdirp(remotePath) {
       await this.exec(['mkdir', '-p', '--', remotePath]);

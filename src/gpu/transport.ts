@@ -20,6 +20,11 @@ export interface TransferOptions {
 
 export interface TransferResult { bytes: number; sha256: string }
 
+/** A directory entry's own type (lstat: a symbolic link is a `symlink`, never what it points to). */
+export type EntryKind = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'block_device' | 'char_device' | 'unknown';
+
+export interface DirEntry { name: string; size: number; isDirectory: boolean; kind: EntryKind }
+
 /**
  * How the orchestrator reaches a GPU host: over SSH/SFTP, or directly when it runs on the box itself.
  * Commands are argv arrays; the SSH transport quotes every argument, the local one never uses a shell.
@@ -33,7 +38,8 @@ export interface GpuHostTransport {
   /** Reads up to maxBytes starting at offset; an empty buffer at or past the end. */
   readRange(remotePath: string, offset: number, maxBytes: number): Promise<Buffer>;
   stat(remotePath: string): Promise<{ size: number } | null>;
-  listDir(remotePath: string): Promise<{ name: string; size: number; isDirectory: boolean }[]>;
+  /** Entries as lstat sees them: sizes and kinds of the entries themselves, no link is followed. */
+  listDir(remotePath: string): Promise<DirEntry[]>;
   mkdirp(remotePath: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   close(): Promise<void>;
