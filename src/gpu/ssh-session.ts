@@ -3,6 +3,9 @@ import { Client, type SFTPWrapper } from 'ssh2';
 import { fingerprintOf, readKnownHostKeys } from './host-key.js';
 import { HostUnreachableError } from './remote-command-error.js';
 
+/** The SFTP channel's receive window: enough for the reads a pipelined download keeps in flight. */
+const sftpReceiveWindowBytes = 8 * 1024 * 1024;
+
 export interface SshTarget {
   name: string;
   host: string;
@@ -126,6 +129,8 @@ async function openSession(target: SshTarget, where: string): Promise<SshSession
         return false;
       },
     });
+    // Nagle's algorithm would hold every small SSH packet (a command, an SFTP request) for the peer's delayed ACK.
+    client.setNoDelay(true);
   });
   client.on('error', (error) => discard(error.message));
   client.on('end', () => discard('the server ended the connection'));
@@ -143,6 +148,7 @@ async function openSession(target: SshTarget, where: string): Promise<SshSession
       } else resolve(value);
     });
   });
+  widenReceiveWindow(sftp, sftpReceiveWindowBytes);
   sftp.on('close', () => discard('the SFTP channel closed'));
   sftp.on('error', (error: Error) => discard(`SFTP: ${error.message}`));
   return {
@@ -150,6 +156,35 @@ async function openSession(target: SshTarget, where: string): Promise<SshSession
     get broken() { return broken; },
     get reason() { return reason; },
   };
+}
+
+/**
+ * ssh2 (1.17) lets a channel's receive window fall to 1 MiB before it tops it up to 2 MiB, so on a link with
+ * latency a download stalls for the window about every megabyte; OpenSSH's client keeps its window full. This
+ * keeps the SFTP channel's window near `bytes` after every packet instead (ssh2's own check then never fires).
+ * It uses ssh2's channel fields `incoming`, `outgoing` and `_protocol`, which the pinned version has.
+ */
+function widenReceiveWindow(sftp: SFTPWrapper, bytes: number): void {
+  const channel = sftp as unknown as {
+    incoming: { window: number };
+    outgoing: { id: number; state: string };
+    _protocol: { channelWindowAdjust(id: number, amount: number): void };
+    push(data: Buffer): boolean;
+  };
+  if (typeof channel.push !== 'function' || typeof channel.incoming?.window !== 'number' || !channel._protocol) return;
+  const topUp = () => {
+    if (channel.outgoing.state !== 'open' || channel.incoming.window > bytes / 2) return;
+    const amount = bytes - channel.incoming.window;
+    channel.incoming.window += amount;
+    channel._protocol.channelWindowAdjust(channel.outgoing.id, amount);
+  };
+  const push = channel.push.bind(channel);
+  channel.push = (data: Buffer) => {
+    const accepted = push(data);
+    topUp();
+    return accepted;
+  };
+  topUp();
 }
 
 function trustedKeys(target: SshTarget): string[] {

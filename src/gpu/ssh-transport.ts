@@ -1,12 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { effectiveSignal } from './abort-scope.js';
 import { kindOfMode } from './entry-kind.js';
-import { copyStream } from './copy-stream.js';
 import { HostUnreachableError, RemoteCommandError } from './remote-command-error.js';
 import { quoteCommand } from './shell-quote.js';
+import { downloadPipelined, uploadPipelined } from './sftp-pipeline.js';
 import { createSessionPool, type SshSession, type SshTarget } from './ssh-session.js';
 import type { ExecOptions, ExecResult, GpuHostTransport, TransferOptions } from './transport.js';
 
@@ -126,14 +125,12 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
     },
     async upload(localPath, remotePath, options) {
       const { size } = await stat(localPath);
-      return transfer(`upload of ${remotePath}`, options, ({ sftp }, o) =>
-        copyStream(createReadStream(localPath), sftp.createWriteStream(remotePath), size, o));
+      return transfer(`upload of ${remotePath}`, options, ({ sftp }, o) => uploadPipelined(sftp, localPath, remotePath, size, o));
     },
     async download(remotePath, localPath, options) {
       const { size } = await sftpRequest<{ size: number }>(`stat ${remotePath}`, (sftp, cb) => sftp.stat(remotePath, cb));
       await mkdir(dirname(localPath), { recursive: true });
-      return transfer(`download of ${remotePath}`, options, ({ sftp }, o) =>
-        copyStream(sftp.createReadStream(remotePath), createWriteStream(localPath), size, o));
+      return transfer(`download of ${remotePath}`, options, ({ sftp }, o) => downloadPipelined(sftp, remotePath, localPath, size, o));
     },
     writeFile: (remotePath, data) => sftpRequest<void>(`write ${remotePath}`,
       (sftp, cb) => sftp.writeFile(remotePath, typeof data === 'string' ? data : Buffer.from(data), cb)),
