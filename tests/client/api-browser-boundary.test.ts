@@ -62,7 +62,7 @@ describe('the API refuses what a web page on another site could send it (real se
   it('refuses a bodiless cancel carried by the session cookie alone, or sent from another origin, and cancels nothing', async () => {
     const before = await countRows(api.h.db);
     const cancel = (headers: Record<string, string>) => rawRequest(`${server.url}/runs/${hangingRunId}/cancel`, { method: 'POST', headers });
-    const refused = [
+    const refused: { name: string; headers: Record<string, string>; status: number }[] = [
       { name: 'no credentials at all', headers: {}, status: 401 },
       { name: 'cookie, no same-origin signal', headers: { Cookie: cookie }, status: 403 },
       { name: 'cookie, Origin of another site', headers: { Cookie: cookie, Origin: 'http://evil.example' }, status: 403 },

@@ -18,6 +18,8 @@ export interface ApiOptions {
   maxBodyBytes?: number;
   /** How often an event stream looks for new progress and log lines. */
   pollIntervalMs?: number;
+  /** Event streams open at once; one more gets 503. */
+  maxEventStreams?: number;
   /** GPU status for `GET /hosts`. */
   hosts?: HostStatusSource;
   /** Unexpected errors (500s) go here; the client only sees "internal error". */
@@ -33,7 +35,7 @@ export interface ApiOptions {
  * const res = await app.request('/runs?status=running', { headers: { Authorization: `Bearer ${token}` } });
  */
 export function createApi(deps: ClientDeps, options: ApiOptions = {}): Hono {
-  const { maxBodyBytes = 256 * 1024, pollIntervalMs = 500, logError = (error) => console.error(error) } = options;
+  const { maxBodyBytes = 256 * 1024, pollIntervalMs = 500, maxEventStreams = 64, logError = (error) => console.error(error) } = options;
   const app = new Hono();
   const openApi = buildOpenApiDocument();
 
@@ -58,7 +60,7 @@ export function createApi(deps: ClientDeps, options: ApiOptions = {}): Hono {
   app.use('*', auth.require);
 
   app.route('/prompts', promptRoutes(deps));
-  app.route('/runs', runRoutes(deps, { pollIntervalMs }));
+  app.route('/runs', runRoutes(deps, { pollIntervalMs, maxEventStreams, logError }));
   app.route('/batches', batchRoutes(deps));
   app.route('/hosts', hostRoutes(options.hosts));
   app.route('/analytics', analyticsRoutes(deps));

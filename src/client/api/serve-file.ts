@@ -1,13 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
-import { ApiError } from './errors.js';
+import { openRecordedFile, type RecordedFile } from './open-recorded-file.js';
 
 const contentTypes: Record<string, string> = {
   '.mp4': 'video/mp4', '.json': 'application/json', '.log': 'text/plain; charset=utf-8', '.txt': 'text/plain; charset=utf-8',
-  '.jsonl': 'application/x-ndjson',
+  '.jsonl': 'application/x-ndjson', '.jpg': 'image/jpeg',
 };
 
 export type ByteRange = { start: number; end: number } | 'unsatisfiable' | null;
@@ -32,25 +30,29 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-/** Streams a file the database recorded, honouring a single Range; the path never comes from the request. */
-export async function serveFile(c: Context, path: string, etag?: string): Promise<Response> {
-  const info = await stat(path).catch(() => null);
-  if (!info?.isFile()) throw new ApiError(404, 'file_missing', 'the file is recorded but no longer on disk (see `cosmos verify`)');
+/**
+ * Streams a file the database recorded, honouring a single Range; the path never comes from the request, and
+ * the file is served only while it is still what was recorded (see `openRecordedFile`).
+ */
+export async function serveFile(c: Context, file: RecordedFile, root: string, options: { checkHash?: boolean } = {}): Promise<Response> {
+  const { handle, stats: info } = await openRecordedFile(file, root, options);
   const headers: Record<string, string> = {
-    'Content-Type': contentTypes[extname(path)] ?? 'application/octet-stream',
+    'Content-Type': contentTypes[extname(file.path)] ?? 'application/octet-stream',
     'Accept-Ranges': 'bytes',
     'Last-Modified': info.mtime.toUTCString(),
-    ...(etag ? { ETag: `"${etag}"` } : {}),
+    'X-Content-Type-Options': 'nosniff',
+    ...(file.sha256 ? { ETag: `"${file.sha256}"` } : {}),
   };
   const range = parseRange(c.req.header('range'), info.size);
   if (range === 'unsatisfiable') {
+    await handle.close();
     return new Response(null, { status: 416, headers: { ...headers, 'Content-Range': `bytes */${info.size}` } });
   }
   const { start, end } = range ?? { start: 0, end: info.size - 1 };
   const length = info.size === 0 ? 0 : end - start + 1;
-  const body = length === 0 || c.req.method === 'HEAD'
-    ? null
-    : (Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream<Uint8Array>);
+  let body: ReadableStream<Uint8Array> | null = null;
+  if (length === 0 || c.req.method === 'HEAD') await handle.close();
+  else body = Readable.toWeb(handle.createReadStream({ start, end })) as ReadableStream<Uint8Array>;
   const status = range ? 206 : 200;
   return new Response(body, {
     status,

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { Hono } from 'hono';
 import { createPrompt } from '../../../core/create-prompt.js';
 import { findPrompt } from '../../../db/queries/prompts.js';
@@ -51,7 +52,7 @@ export function promptRoutes(deps: ClientDeps): Hono {
     if (!inputRoles.includes(role)) throw new ApiError(404, 'not_found', `inputs are ${inputRoles.join(', ')}`);
     const file = prompt.inputs[role];
     if (!file) throw notFound(`input "${role}" of prompt ${id}`);
-    return serveFile(c, file.path, file.sha256);
+    return serveFile(c, file, dirname(file.path));
   });
 
   app.post('/:id/enhance', async (c) => {

@@ -1,23 +1,33 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { describeFailureHint } from '../../../core/failure-hints.js';
 import { rateRun } from '../../../core/rate-run.js';
 import { listRuns } from '../../../db/queries/listings.js';
-import { findRun, listRunEvents } from '../../../db/queries/runs.js';
+import { listRunEventsAfter } from '../../../db/queries/events.js';
+import { findRun } from '../../../db/queries/runs.js';
 import type { Run } from '../../../db/schema.js';
 import { cancelWork, retryRun, startInference, startUpscale, webUiLink, type ClientDeps } from '../../runs.js';
 import { ApiError, notFound } from '../errors.js';
 import { listRunsQuery, rateBody, retryBody, startRunBody, upscaleBody } from '../schemas.js';
 import { serveFile } from '../serve-file.js';
 import { pathId, readBody, readQuery } from '../validate.js';
-import { streamRunEvents } from './run-events.js';
+import { createStreamLimit, MAX_EVENT_ID, streamRunEvents } from './run-events.js';
+import type { RecordedFile } from '../open-recorded-file.js';
 
-export interface RunRouteOptions { pollIntervalMs: number }
+export interface RunRouteOptions { pollIntervalMs: number; maxEventStreams: number; logError?: (error: unknown) => void }
+
+/** `?events=1` pages through the run's progress events: `eventsAfter` is the last id of the page before. */
+const runQuery = z.object({
+  events: z.enum(['0', '1']).optional(),
+  eventsAfter: z.coerce.number().int().min(0).max(MAX_EVENT_ID).default(0),
+  eventsLimit: z.coerce.number().int().min(1).max(1000).default(500),
+});
 
 /** Files a client may fetch: those recorded in the outputs, plus the log of a run that has one. */
-function recordedFiles(run: Run): Map<string, { path: string; sha256?: string }> {
-  const files = new Map<string, { path: string; sha256?: string }>();
+function recordedFiles(run: Run): Map<string, RecordedFile> {
+  const files = new Map<string, RecordedFile>();
   if (run.outputs?.logPath) files.set('run.log', { path: run.outputs.logPath });
-  for (const file of run.outputs?.files ?? []) files.set(file.name, { path: file.path, sha256: file.sha256 });
+  for (const file of run.outputs?.files ?? []) files.set(file.name, { path: file.path, bytes: file.bytes, sha256: file.sha256 });
   return files;
 }
 
@@ -32,6 +42,7 @@ export function describeRun(deps: ClientDeps, run: Run) {
 
 export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
   const app = new Hono();
+  const streams = createStreamLimit(options.maxEventStreams);
   const requireRun = async (id: string) => {
     const run = await findRun(deps.db, id);
     if (!run) throw notFound(`run ${id}`);
@@ -56,9 +67,13 @@ export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
   });
 
   app.get('/:id', async (c) => {
+    const query = readQuery(c, runQuery);
     const run = await requireRun(pathId(c, 'rs', 'run'));
-    const events = c.req.query('events') === '1' ? await listRunEvents(deps.db, run.id) : undefined;
-    return c.json({ ...describeRun(deps, run), ...(events ? { events } : {}) });
+    if (query.events !== '1') return c.json(describeRun(deps, run));
+    const page = await listRunEventsAfter(deps.db, run.id, query.eventsAfter, query.eventsLimit + 1);
+    const events = page.slice(0, query.eventsLimit);
+    const nextEventsAfter = page.length > query.eventsLimit ? events.at(-1)!.id : null;
+    return c.json({ ...describeRun(deps, run), events, nextEventsAfter });
   });
 
   app.post('/:id/cancel', async (c) => {
@@ -90,14 +105,15 @@ export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
 
   app.get('/:id/events', async (c) => {
     const run = await requireRun(pathId(c, 'rs', 'run'));
-    return streamRunEvents(c, deps, run, { pollIntervalMs: options.pollIntervalMs });
+    const release = streams.take();
+    return streamRunEvents(c, deps, run, { pollIntervalMs: options.pollIntervalMs, release, ...(options.logError ? { logError: options.logError } : {}) });
   });
 
   app.get('/:id/files/:name', async (c) => {
     const run = await requireRun(pathId(c, 'rs', 'run'));
     const file = recordedFiles(run).get(c.req.param('name'));
-    if (!file) throw new ApiError(404, 'not_found', `run ${run.id} has no file "${c.req.param('name')}"`);
-    return serveFile(c, file.path, file.sha256);
+    if (!file || !run.outputs) throw new ApiError(404, 'not_found', `run ${run.id} has no file "${c.req.param('name')}"`);
+    return serveFile(c, file, run.outputs.runDir, { checkHash: true });
   });
 
   return app;
