@@ -23,7 +23,10 @@ const hostFields = z.object({
   nvidia_smi: z.string().default('nvidia-smi'),
   docker_args: z.array(z.string()).default([]),
   mounts: z.array(z.string().regex(/^[^:]+:[^:]+(:ro|:rw)?$/, '"host_path:container_path[:ro]"')).default([]),
-  env: z.record(z.string(), z.string()).default({}),
+  env: z.record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, "_")'),
+    z.string().refine((value) => !/[\n\r\0]/.test(value), 'one line without NUL bytes (docker --env-file reads one variable per line)'),
+  ).default({}),
   transfer_rate_limit: z.number().positive().optional(),
   /** Largest single output file downloaded from a job; a bigger one fails the run as output_invalid. */
   max_output_file_size: size.default(8 * 2 ** 30),

@@ -63,4 +63,9 @@ describe('loadConfig', () => {
       expect(() => loadConfig(bad.env, bad.cwd)).toThrow(`hosts.0.max_output_file_size: ${message}`);
     }
   });
+
+  it('refuses a host env value spanning lines, which docker --env-file would split into two variables', async () => {
+    const { env, cwd } = await configFile('[[hosts]]\nname = "a"\ntransport = "local"\nremote_dir = "/srv/c"\nenv = { HF_TOKEN = "abc\\nEVIL=1" }\n');
+    expect(() => loadConfig(env, cwd)).toThrow(/hosts\.0\.env\.HF_TOKEN: one line without NUL bytes/);
+  });
 });

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { clearContainerStarting, markContainerStarting, wasContainerStarted } from '../db/queries/container-starts.js';
 import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import {
-  buildDockerRunArgv, ContainerStartError, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
+  buildDockerRunArgv, ContainerStartError, formatEnvFile, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
 } from '../gpu/docker.js';
 import { chooseGpus, listBusyGpus } from '../gpu/gpu-allocation.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
@@ -42,9 +42,10 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
     if (await inspectContainer(transport, config.docker, job.name)) return true;
     await refuseLostContainer(deps, host, job);
     const gpuDevices = await waitForFreeGpus(deps, host, gpuCount, job.name);
+    const envFile = await writeEnvFile(host, job);
     await markContainerStarting(deps.db, job.runIds, job.name);
     try {
-      return (await startContainer(transport, buildDockerRunArgv(config, { ...job, gpuDevices }), invokedMarker(host, job))) === 'already-exists';
+      return (await startContainer(transport, buildDockerRunArgv(config, { ...job, gpuDevices, ...(envFile ? { envFile } : {}) }), invokedMarker(host, job))) === 'already-exists';
     } catch (error) {
       // Only when the command provably never reached the host may a later attempt start it after all.
       if (error instanceof HostUnreachableError && error.beforeCommand) await clearContainerStarting(deps.db, job.runIds, job.name);
@@ -54,6 +55,15 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
   });
   if (attached) refuseFailedStart(job.name, await inspectContainer(transport, config.docker, job.name));
   return { attached };
+}
+
+/** The host's env (tokens) goes to docker through a file only the SSH user can read, never on a command line. */
+async function writeEnvFile({ config, transport }: GpuHost, job: StartRequest): Promise<string | null> {
+  const text = formatEnvFile(config.env);
+  if (text === null) return null;
+  const path = describeJobLayout(config.remote_dir, job.runId).abs.envFile;
+  await transport.writeFile(path, text, { mode: 0o600 });
+  return path;
 }
 
 /** Written on the host by the same command that runs `docker run`, in the job's own folder. */

@@ -1,4 +1,4 @@
-import { buildDockerRunArgv, containerNameFor } from '../gpu/docker.js';
+import { buildDockerRunArgv, containerNameFor, formatEnvFile } from '../gpu/docker.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
 import { transferModel } from '../models/transfer.js';
 import type { Run } from '../db/schema.js';
@@ -20,7 +20,7 @@ export async function planInference(
   const gpuDevices = host.gpus.slice(0, plan.gpus(host.gpus_per_job));
   const command = buildDockerRunArgv(host, {
     name: containerNameFor('transfer', runId), runId, modelType: 'transfer', gpuDevices, logPath: layout.rel.logPath,
-    modelArgs: plan.modelArgs(layout, gpuDevices.length),
+    modelArgs: plan.modelArgs(layout, gpuDevices.length), ...(formatEnvFile(host.env) ? { envFile: layout.abs.envFile } : {}),
   });
   return { host: hostName, spec: JSON.parse(plan.texts['spec.json']!) as Record<string, unknown>, command };
 }

@@ -18,6 +18,8 @@ export interface ContainerJob {
   modelArgs: ModelArg[];
   /** Relative to /workspace. */
   logPath: string;
+  /** On the host: the host's `env` as KEY=VALUE lines (mode 0600), so no value shows in `ps`. */
+  envFile?: string;
 }
 
 export function containerNameFor(modelType: string, runId: string): string {
@@ -43,11 +45,17 @@ export function buildDockerRunArgv(host: GpuHostConfig, job: ContainerJob): stri
     ...host.mounts.flatMap((mount) => ['-v', mount]),
     '-w', '/workspace',
     '-e', 'PYTHONPATH=/workspace',
-    ...Object.entries(host.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+    ...(job.envFile ? ['--env-file', job.envFile] : []),
     ...host.docker_args,
     host.image,
     'bash', '-c', script,
   ];
+}
+
+/** The host's `env` in docker's --env-file format; null when there is none. Values are checked for newlines in config. */
+export function formatEnvFile(env: Record<string, string>): string | null {
+  const entries = Object.entries(env);
+  return entries.length === 0 ? null : entries.map(([key, value]) => `${key}=${value}\n`).join('');
 }
 
 export interface ContainerState {

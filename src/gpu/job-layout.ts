@@ -14,6 +14,8 @@ export function describeJobLayout(remoteDir: string, runId: string) {
     abs: {
       jobDir: abs(rel.jobDir), inputsDir: abs(rel.inputsDir), outputsDir: abs(rel.outputsDir),
       specPath: abs(rel.specPath), logPath: abs(rel.logPath),
+      /** The host's env for `docker run --env-file`, mode 0600. */
+      envFile: abs(`${jobDir}/.container.env`),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { effectiveSignal } from './abort-scope.js';
 import { copyStream } from './copy-stream.js';
@@ -15,9 +15,10 @@ export function createLocalTransport(hostName: string): GpuHostTransport {
     exec: (argv, options) => execLocal(hostName, argv, options),
     upload: (from, to, options) => copyFile(from, to, options),
     download: (from, to, options) => copyFile(from, to, options),
-    async writeFile(path, data) {
+    async writeFile(path, data, options) {
       await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, data);
+      await writeFile(path, data, options?.mode === undefined ? {} : { mode: options.mode });
+      if (options?.mode !== undefined) await chmod(path, options.mode);
     },
     async readRange(path, offset, maxBytes) {
       const handle = await open(path, 'r');

@@ -132,8 +132,13 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
       await mkdir(dirname(localPath), { recursive: true });
       return transfer(`download of ${remotePath}`, options, ({ sftp }, o) => downloadPipelined(sftp, remotePath, localPath, size, o));
     },
-    writeFile: (remotePath, data) => sftpRequest<void>(`write ${remotePath}`,
-      (sftp, cb) => sftp.writeFile(remotePath, typeof data === 'string' ? data : Buffer.from(data), cb)),
+    async writeFile(remotePath, data, options) {
+      const bytes = typeof data === 'string' ? data : Buffer.from(data);
+      const mode = options?.mode;
+      await sftpRequest<void>(`write ${remotePath}`, (sftp, cb) => sftp.writeFile(remotePath, bytes, mode === undefined ? {} : { mode }, cb));
+      // The mode applies when the file is created; chmod makes it hold for a file an earlier attempt left too.
+      if (mode !== undefined) await sftpRequest<void>(`chmod ${remotePath}`, (sftp, cb) => sftp.chmod(remotePath, mode, cb));
+    },
     async readRange(remotePath, offset, maxBytes) {
       const handle = await sftpRequest<Buffer>(`open ${remotePath}`, (sftp, cb) => sftp.open(remotePath, 'r', cb));
       try {

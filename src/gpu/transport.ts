@@ -34,7 +34,8 @@ export interface GpuHostTransport {
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   upload(localPath: string, remotePath: string, options?: TransferOptions): Promise<TransferResult>;
   download(remotePath: string, localPath: string, options?: TransferOptions): Promise<TransferResult>;
-  writeFile(remotePath: string, data: string | Uint8Array): Promise<void>;
+  /** `mode` (e.g. 0o600 for a file holding secrets) is set whether the file is new or not. */
+  writeFile(remotePath: string, data: string | Uint8Array, options?: { mode?: number }): Promise<void>;
   /** Reads up to maxBytes starting at offset; an empty buffer at or past the end. */
   readRange(remotePath: string, offset: number, maxBytes: number): Promise<Buffer>;
   stat(remotePath: string): Promise<{ size: number } | null>;
