@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  check, doublePrecision, index, integer, jsonb, pgTable, serial, smallint, text, timestamp, uniqueIndex,
+  bigint, check, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 export const runStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -16,7 +16,11 @@ export const failureKinds = [
 export type FailureKind = (typeof failureKinds)[number];
 
 export interface FileRef { path: string; sha256: string; bytes: number }
-export interface VideoRef extends FileRef { width: number; height: number; frames: number; fps: number }
+export interface VideoRef extends FileRef {
+  width: number; height: number; frames: number; fps: number;
+  /** Its first frame as a JPEG, made when the prompt was registered (absent without ffmpeg). */
+  poster?: FileRef;
+}
 export interface PromptInputs { video: VideoRef; depth?: VideoRef; seg?: VideoRef }
 
 export interface OutputFile extends FileRef { name: string }
@@ -49,7 +53,13 @@ export const prompts = pgTable('prompts', {
   ...timestamps,
 }, (t) => [
   uniqueIndex('prompts_content_key_idx').on(t.contentKey),
-  index('prompts_created_at_idx').on(t.createdAt),
+  // Listings read newest first and page by (created_at, id); each filter has its own ordered index.
+  index('prompts_created_at_id_idx').on(t.createdAt, t.id),
+  index('prompts_model_type_created_at_idx').on(t.modelType, t.createdAt, t.id),
+  // Substring search (ILIKE '%…%') through trigrams; needs the pg_trgm extension.
+  index('prompts_text_trgm_idx').using('gin', t.promptText.op('gin_trgm_ops')),
+  index('prompts_name_trgm_idx').using('gin', t.name.op('gin_trgm_ops')),
+  index('prompts_id_trgm_idx').using('gin', t.id.op('gin_trgm_ops')),
 ]);
 
 export const batches = pgTable('batches', {
@@ -86,9 +96,18 @@ export const runs = pgTable('runs', {
   completedAt: timestamp('completed_at', { withTimezone: true }),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
-  index('runs_prompt_id_idx').on(t.promptId),
-  index('runs_status_idx').on(t.status),
-  index('runs_created_at_idx').on(t.createdAt),
+  index('runs_created_at_id_idx').on(t.createdAt, t.id),
+  index('runs_status_created_at_idx').on(t.status, t.createdAt, t.id),
+  index('runs_model_type_created_at_idx').on(t.modelType, t.createdAt, t.id),
+  index('runs_prompt_id_created_at_idx').on(t.promptId, t.createdAt, t.id),
+  index('runs_gpu_host_created_at_idx').on(t.gpuHost, t.createdAt, t.id),
+  index('runs_batch_id_idx').on(t.batchId, t.batchIndex),
+  index('runs_workflow_id_idx').on(t.workflowId),
+  index('runs_parent_run_id_idx').on(t.parentRunId).where(sql`${t.parentRunId} is not null`),
+  index('runs_retry_of_run_id_idx').on(t.retryOfRunId).where(sql`${t.retryOfRunId} is not null`),
+  // The median duration of analytics reads the newest completed runs of a model type from this index alone.
+  index('runs_completed_durations_idx').on(t.modelType, t.createdAt, t.startedAt, t.completedAt).where(sql`${t.status} = 'completed'`),
+  index('runs_id_trgm_idx').using('gin', t.id.op('gin_trgm_ops')),
   check('runs_progress_range', sql`${t.progress} >= 0 and ${t.progress} <= 1`),
   check('runs_rating_range', sql`${t.rating} is null or (${t.rating} between 1 and 5)`),
   check('runs_failed_has_message', sql`${t.status} <> 'failed' or ${t.errorMessage} is not null`),
@@ -110,6 +129,33 @@ export const runEvents = pgTable('run_events', {
   uniqueIndex('run_events_dedupe_idx').on(t.runId, t.stage, t.message),
   uniqueIndex('run_events_log_seq_idx').on(t.runId, t.logSeq),
 ]);
+
+/**
+ * Analytics rollups, one row per UTC day of `runs.created_at` and key, kept by a trigger on `runs` (migration
+ * 0002) so that a year of analytics reads a few thousand rows instead of every run.
+ */
+export const runDailyStats = pgTable('run_daily_stats', {
+  day: date('day').notNull(),
+  modelType: text('model_type').notNull(),
+  status: text('status').$type<RunStatus>().notNull(),
+  runs: bigint('runs', { mode: 'number' }).notNull().default(0),
+  /** Completed runs with both timestamps, and the sum of their started_at → completed_at seconds. */
+  timedRuns: bigint('timed_runs', { mode: 'number' }).notNull().default(0),
+  seconds: doublePrecision('seconds').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.day, t.modelType, t.status] })]);
+
+/** Seconds finished runs (completed_at set) held their host; runs still open are added at query time. */
+export const runDailyHostSeconds = pgTable('run_daily_host_seconds', {
+  day: date('day').notNull(),
+  host: text('host').notNull(),
+  seconds: doublePrecision('seconds').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.day, t.host] })]);
+
+export const runDailyFailures = pgTable('run_daily_failures', {
+  day: date('day').notNull(),
+  failureKind: text('failure_kind').notNull(),
+  runs: bigint('runs', { mode: 'number' }).notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.day, t.failureKind] })]);
 
 export type Prompt = typeof prompts.$inferSelect;
 export type NewPrompt = typeof prompts.$inferInsert;

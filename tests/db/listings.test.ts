@@ -1,6 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
-import { listPrompts, listRuns, searchRecords } from '../../src/db/queries/listings.js';
+import { listPromptPage, listPrompts, listRunPage, listRuns, searchRecords } from '../../src/db/queries/listings.js';
 import type { Prompt, Run } from '../../src/db/schema.js';
 import { openMigratedDb } from '../helpers/migrated-db.js';
 import { seedPrompt, seedRun } from '../helpers/seed-records.js';
@@ -59,5 +60,50 @@ describe('listing and searching prompts and runs', () => {
     expect((await searchRecords(db, 'under_neon')).prompts.map((p) => p.id)).toEqual([street.id]);
     expect((await searchRecords(db, 'rainy%street')).prompts).toEqual([]);
     expect((await searchRecords(db, 'foggy_harbour_x')).prompts).toEqual([]);
+  });
+
+  it('pages through runs created in the same millisecond without skipping or repeating one', async () => {
+    const prompt = await seedPrompt(db, { name: 'paged', createdAt: new Date('2023-06-01T00:00:00Z') });
+    // Microseconds apart in one millisecond, two of them equal: a cursor that kept only a JS Date's milliseconds
+    // would skip rows, and one without the id would repeat or skip the tie.
+    const ids: string[] = [];
+    for (const micros of [100, 200, 300, 300, 400, 500, 600]) {
+      const createdAt = sql`${`2023-06-01T00:00:00.000${micros}Z`}::timestamptz` as unknown as Date;
+      ids.push((await seedRun(db, prompt.id, { gpuHost: 'paged-host', createdAt })).id);
+    }
+    const expected = (await listRuns(db, { host: 'paged-host' })).map((r) => r.id);
+    expect(new Set(expected)).toEqual(new Set(ids));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listRunPage(db, { host: 'paged-host', limit: 2, ...(cursor ? { cursor } : {}) });
+      expect(page.runs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.runs.map((r) => r.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(expected);
+    expect((await listRunPage(db, { host: 'paged-host', limit: 7 })).nextCursor).toBeNull();
+  });
+
+  it('pages prompts and both lists of a search with one cursor each', async () => {
+    const first = await listPromptPage(db, { limit: 1 });
+    const second = await listPromptPage(db, { limit: 1, cursor: first.nextCursor! });
+    expect([...first.prompts, ...second.prompts].map((p) => p.id)).toEqual((await listPrompts(db, { limit: 2 })).map((p) => p.id));
+    const hex = recent.id.slice(3, 4);
+    const all = await searchRecords(db, hex, { limit: 1000 });
+    const paged: { prompts: string[]; runs: string[] } = { prompts: [], runs: [] };
+    let cursor: string | undefined;
+    do {
+      const page = await searchRecords(db, hex, { limit: 1, ...(cursor ? { cursor } : {}) });
+      paged.prompts.push(...page.prompts.map((p) => p.id));
+      paged.runs.push(...page.runs.map((r) => r.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(paged).toEqual({ prompts: all.prompts.map((p) => p.id), runs: all.runs.map((r) => r.id) });
+  });
+
+  it('refuses a cursor it did not write', async () => {
+    await expect(listRunPage(db, { cursor: 'bm9wZQ' })).rejects.toThrow(/cursor/);
+    await expect(searchRecords(db, 'x', { cursor: 'bm9wZQ' })).rejects.toThrow(/cursor/);
   });
 });

@@ -23,47 +23,91 @@ export interface RunAnalytics {
 }
 
 const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+const DAY_MS = 86_400_000;
 
-/** Aggregates over runs created since `since`; durations are started_at → completed_at of completed runs. */
+/** How many of the newest completed runs of a model type the median is taken over; all of them up to this. */
+export const medianSampleSize = 10_000;
+
+/**
+ * Aggregates over runs created since `since`; durations are started_at → completed_at of completed runs.
+ * Whole UTC days come from the daily rollups (kept by a trigger on runs), the part of the first day after
+ * `since` and the seconds of runs still open from runs itself, so the cost follows days and hosts, not runs.
+ * The median is exact over the newest `medianSampleSize` completed runs of each model type in the window.
+ */
 export async function summarizeRuns(db: Db, since: Date): Promise<RunAnalytics> {
   const from = since.toISOString();
-  const byModel = await db.execute<Record<string, unknown>>(sql`
-    select model_type,
-      count(*) as total,
-      count(*) filter (where status = 'completed') as completed,
-      count(*) filter (where status = 'failed') as failed,
-      count(*) filter (where status = 'cancelled') as cancelled,
-      avg(extract(epoch from completed_at - started_at)) filter (where status = 'completed') as mean_seconds,
-      percentile_cont(0.5) within group (order by extract(epoch from completed_at - started_at))
-        filter (where status = 'completed') as median_seconds
-    from runs where created_at >= ${from}
-    group by model_type order by model_type`);
-  const perDay = await db.execute<Record<string, unknown>>(sql`
-    select to_char(date_trunc('day', created_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
-      count(*) as total,
-      count(*) filter (where status = 'completed') as completed,
-      count(*) filter (where status = 'failed') as failed
-    from runs where created_at >= ${from}
-    group by 1 order by 1`);
-  const busy = await db.execute<Record<string, unknown>>(sql`
-    select coalesce(gpu_host, '(none)') as host,
-      sum(extract(epoch from coalesce(completed_at, now()) - started_at)) as seconds
-    from runs where created_at >= ${from} and started_at is not null
-    group by 1 order by 1`);
-  const kinds = await db.execute<Record<string, unknown>>(sql`
-    select failure_kind as kind, count(*) as count
-    from runs where created_at >= ${from} and failure_kind is not null
-    group by 1 order by 2 desc, 1`);
+  const wholeDays = new Date(Math.ceil(since.getTime() / DAY_MS) * DAY_MS);
+  const until = wholeDays.toISOString();
+  const day = until.slice(0, 10);
+  const partial = sql`runs where created_at >= ${from} and created_at < ${until}`;
+  const seconds = sql`extract(epoch from completed_at - started_at)`;
+  const [byModel, perDay, busy, kinds] = await Promise.all([
+    db.execute<Record<string, unknown>>(sql`
+      with totals as (
+        select model_type, sum(runs) as total,
+          sum(runs) filter (where status = 'completed') as completed,
+          sum(runs) filter (where status = 'failed') as failed,
+          sum(runs) filter (where status = 'cancelled') as cancelled,
+          sum(timed_runs) as timed_runs, sum(seconds) as seconds
+        from (
+          select model_type, status, count(*) as runs,
+            count(${seconds}) filter (where status = 'completed') as timed_runs,
+            coalesce(sum(${seconds}) filter (where status = 'completed'), 0) as seconds
+          from ${partial} group by 1, 2
+          union all
+          select model_type, status, runs, timed_runs, seconds from run_daily_stats where day >= ${day}::date
+        ) parts group by model_type having sum(runs) > 0
+      )
+      select t.*, (
+        select percentile_cont(0.5) within group (order by extract(epoch from c.completed_at - c.started_at))
+        from (
+          select started_at, completed_at from runs
+          where status = 'completed' and model_type = t.model_type and created_at >= ${from}
+          order by created_at desc limit ${medianSampleSize}
+        ) c
+      ) as median_seconds
+      from totals t order by model_type`),
+    db.execute<Record<string, unknown>>(sql`
+      select to_char(day, 'YYYY-MM-DD') as day, sum(total) as total, sum(completed) as completed, sum(failed) as failed
+      from (
+        select (created_at at time zone 'UTC')::date as day, count(*) as total,
+          count(*) filter (where status = 'completed') as completed, count(*) filter (where status = 'failed') as failed
+        from ${partial} group by 1
+        union all
+        select day, sum(runs), coalesce(sum(runs) filter (where status = 'completed'), 0), coalesce(sum(runs) filter (where status = 'failed'), 0)
+        from run_daily_stats where day >= ${day}::date group by day
+      ) parts group by 1 having sum(total) > 0 order by 1`),
+    db.execute<Record<string, unknown>>(sql`
+      select host, sum(seconds) as seconds
+      from (
+        select coalesce(gpu_host, '(none)') as host, extract(epoch from coalesce(completed_at, now()) - started_at) as seconds
+        from ${partial} and started_at is not null
+        union all
+        select host, seconds from run_daily_host_seconds where day >= ${day}::date
+        union all
+        -- Open runs are not in the rollup yet: a run without completed_at is pending or running (a check says so).
+        select coalesce(gpu_host, '(none)'), extract(epoch from now() - started_at) from runs
+        where status in ('pending', 'running') and completed_at is null and started_at is not null and created_at >= ${until}
+      ) parts group by 1 order by 1`),
+    db.execute<Record<string, unknown>>(sql`
+      select kind, sum(count) as count
+      from (
+        select failure_kind as kind, count(*) as count from ${partial} and failure_kind is not null group by 1
+        union all
+        select failure_kind, runs from run_daily_failures where day >= ${day}::date
+      ) parts group by 1 having sum(count) > 0 order by 2 desc, 1`),
+  ]);
 
   return {
     since,
     byModelType: byModel.map((r) => {
-      const completed = Number(r.completed);
-      const failed = Number(r.failed);
+      const completed = Number(r.completed ?? 0);
+      const failed = Number(r.failed ?? 0);
+      const timed = Number(r.timed_runs ?? 0);
       return {
-        modelType: String(r.model_type), total: Number(r.total), completed, failed, cancelled: Number(r.cancelled),
+        modelType: String(r.model_type), total: Number(r.total), completed, failed, cancelled: Number(r.cancelled ?? 0),
         successRate: completed + failed === 0 ? null : completed / (completed + failed),
-        meanSeconds: num(r.mean_seconds), medianSeconds: num(r.median_seconds),
+        meanSeconds: timed === 0 ? null : Number(r.seconds) / timed, medianSeconds: num(r.median_seconds),
       };
     }),
     runsPerDay: perDay.map((r) => ({ day: String(r.day), total: Number(r.total), completed: Number(r.completed), failed: Number(r.failed) })),

@@ -1,11 +1,16 @@
 import { and, desc, eq, gte, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { prompts, runs, type FailureKind, type RunStage, type RunStatus } from '../schema.js';
+import {
+  afterPageKey, decodeListCursor, decodeSearchCursor, encodeListCursor, encodeSearchCursor, InvalidCursorError, pageKeyColumn, type PageKey,
+} from './page-cursor.js';
 
 export const defaultListLimit = 50;
 export const maxListLimit = 10_000;
 
-export interface PromptFilters { modelType?: string; since?: Date; limit?: number }
+/** `cursor` is the `nextCursor` of the page before; without it the first (newest) page. */
+export interface PageOptions { limit?: number; cursor?: string }
+export interface PromptFilters extends PageOptions { modelType?: string; since?: Date }
 export interface RunFilters extends PromptFilters { status?: RunStatus; promptId?: string; batchId?: string; host?: string }
 
 /** What listings return: the columns a table or a client needs, never the bulky jsonb of a row. */
@@ -17,57 +22,107 @@ export interface RunSummary {
   progress: number; gpuHost: string | null; batchId: string | null; parentRunId: string | null; rating: number | null;
   failureKind: FailureKind | null; createdAt: Date; startedAt: Date | null; completedAt: Date | null;
 }
+/** `nextCursor` is null on the last page. */
+export interface PromptPage { prompts: PromptSummary[]; nextCursor: string | null }
+export interface RunPage { runs: RunSummary[]; nextCursor: string | null }
+export interface SearchPage { prompts: PromptSummary[]; runs: RunSummary[]; nextCursor: string | null }
 
 const promptColumns = {
   id: prompts.id, name: prompts.name, modelType: prompts.modelType, promptText: prompts.promptText,
   parentPromptId: prompts.parentPromptId, createdAt: prompts.createdAt,
   // Spelled out: drizzle leaves columns unqualified here, and a bare "id" would mean runs.id inside the subquery.
   runCount: sql<number>`(select count(*) from "runs" where "runs"."prompt_id" = "prompts"."id")`.mapWith(Number),
+  pageKey: pageKeyColumn(prompts.createdAt),
 };
 
 const runColumns = {
   id: runs.id, promptId: runs.promptId, promptName: prompts.name, modelType: runs.modelType, status: runs.status,
   stage: runs.stage, progress: runs.progress, gpuHost: runs.gpuHost, batchId: runs.batchId, parentRunId: runs.parentRunId,
   rating: runs.rating, failureKind: runs.failureKind, createdAt: runs.createdAt, startedAt: runs.startedAt, completedAt: runs.completedAt,
+  pageKey: pageKeyColumn(runs.createdAt),
 };
 
-/** Newest first. */
-export async function listPrompts(db: Db, filters: PromptFilters = {}): Promise<PromptSummary[]> {
-  const where = and(
+/** Newest first, one page. */
+export async function listPromptPage(db: Db, filters: PromptFilters = {}): Promise<PromptPage> {
+  const limit = clampLimit(filters.limit);
+  const key = filters.cursor !== undefined ? requireListKey(filters.cursor) : undefined;
+  const page = splitPage(await selectPrompts(db, and(
     filters.modelType !== undefined ? eq(prompts.modelType, filters.modelType) : undefined,
     filters.since !== undefined ? gte(prompts.createdAt, filters.since) : undefined,
-  );
-  return db.select(promptColumns).from(prompts).where(where)
-    .orderBy(desc(prompts.createdAt), desc(prompts.id)).limit(clampLimit(filters.limit));
+    key ? afterPageKey(prompts.createdAt, prompts.id, key) : undefined,
+  ), limit), limit);
+  return { prompts: page.items, nextCursor: page.last ? encodeListCursor(page.last) : null };
 }
 
-/** Newest first. */
-export async function listRuns(db: Db, filters: RunFilters = {}): Promise<RunSummary[]> {
-  return selectRuns(db, and(
+/** Newest first, one page. */
+export async function listRunPage(db: Db, filters: RunFilters = {}): Promise<RunPage> {
+  const limit = clampLimit(filters.limit);
+  const key = filters.cursor !== undefined ? requireListKey(filters.cursor) : undefined;
+  const page = splitPage(await selectRuns(db, and(
     filters.status !== undefined ? eq(runs.status, filters.status) : undefined,
     filters.modelType !== undefined ? eq(runs.modelType, filters.modelType) : undefined,
     filters.promptId !== undefined ? eq(runs.promptId, filters.promptId) : undefined,
     filters.batchId !== undefined ? eq(runs.batchId, filters.batchId) : undefined,
     filters.host !== undefined ? eq(runs.gpuHost, filters.host) : undefined,
     filters.since !== undefined ? gte(runs.createdAt, filters.since) : undefined,
-  ), filters.limit);
+    key ? afterPageKey(runs.createdAt, runs.id, key) : undefined,
+  ), limit), limit);
+  return { runs: page.items, nextCursor: page.last ? encodeListCursor(page.last) : null };
 }
 
-/** Case-insensitive substring search: prompts by text, name and id; runs by id. `%` and `_` match literally. */
-export async function searchRecords(db: Db, text: string, options: { limit?: number } = {}): Promise<{ prompts: PromptSummary[]; runs: RunSummary[] }> {
+export const listPrompts = async (db: Db, filters: PromptFilters = {}) => (await listPromptPage(db, filters)).prompts;
+export const listRuns = async (db: Db, filters: RunFilters = {}) => (await listRunPage(db, filters)).runs;
+
+/**
+ * Case-insensitive substring search, newest first: prompts by text, name and id; runs by id. `%` and `_` match
+ * literally. Trigram indexes answer it without reading every row. One cursor pages both lists.
+ */
+export async function searchRecords(db: Db, text: string, options: PageOptions = {}): Promise<SearchPage> {
+  const limit = clampLimit(options.limit);
+  const keys = options.cursor !== undefined ? decodeSearchCursor(options.cursor) : undefined;
+  if (options.cursor !== undefined && !keys) throw new InvalidCursorError();
   const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const [foundPrompts, foundRuns] = await Promise.all([
-    db.select(promptColumns).from(prompts)
-      .where(or(ilike(prompts.promptText, pattern), ilike(prompts.name, pattern), ilike(prompts.id, pattern)))
-      .orderBy(desc(prompts.createdAt), desc(prompts.id)).limit(clampLimit(options.limit)),
-    selectRuns(db, ilike(runs.id, pattern), options.limit),
+  // A list that ran out on an earlier page (its key is null) has nothing more.
+  const [promptRows, runRows] = await Promise.all([
+    keys?.prompts === null ? [] : selectPrompts(db, and(
+      or(ilike(prompts.promptText, pattern), ilike(prompts.name, pattern), ilike(prompts.id, pattern)),
+      keys?.prompts ? afterPageKey(prompts.createdAt, prompts.id, keys.prompts) : undefined,
+    ), limit),
+    keys?.runs === null ? [] : selectRuns(db, and(
+      ilike(runs.id, pattern),
+      keys?.runs ? afterPageKey(runs.createdAt, runs.id, keys.runs) : undefined,
+    ), limit),
   ]);
-  return { prompts: foundPrompts, runs: foundRuns };
+  const promptPage = splitPage(promptRows, limit);
+  const runPage = splitPage(runRows, limit);
+  const more = promptPage.last !== null || runPage.last !== null;
+  return {
+    prompts: promptPage.items, runs: runPage.items,
+    nextCursor: more ? encodeSearchCursor({ prompts: promptPage.last, runs: runPage.last }) : null,
+  };
 }
 
-function selectRuns(db: Db, where: SQL | undefined, limit: number | undefined): Promise<RunSummary[]> {
+/** One row more than the page, so that a full last page does not promise another. */
+function selectPrompts(db: Db, where: SQL | undefined, limit: number) {
+  return db.select(promptColumns).from(prompts).where(where).orderBy(desc(prompts.createdAt), desc(prompts.id)).limit(limit + 1);
+}
+
+function selectRuns(db: Db, where: SQL | undefined, limit: number) {
   return db.select(runColumns).from(runs).innerJoin(prompts, eq(prompts.id, runs.promptId)).where(where)
-    .orderBy(desc(runs.createdAt), desc(runs.id)).limit(clampLimit(limit));
+    .orderBy(desc(runs.createdAt), desc(runs.id)).limit(limit + 1);
+}
+
+function splitPage<T extends { id: string; pageKey: string }>(rows: T[], limit: number): { items: Omit<T, 'pageKey'>[]; last: PageKey | null } {
+  const kept = rows.slice(0, limit);
+  const tail = kept.at(-1);
+  const items = kept.map(({ pageKey: _key, ...rest }) => rest);
+  return { items, last: rows.length > limit && tail ? { at: tail.pageKey, id: tail.id } : null };
+}
+
+function requireListKey(cursor: string): PageKey {
+  const key = decodeListCursor(cursor);
+  if (!key) throw new InvalidCursorError();
+  return key;
 }
 
 function clampLimit(limit: number | undefined): number {
