@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeListCursor, decodeSearchCursor } from '../../db/queries/page-cursor.js';
 import { runStatuses } from '../../db/schema.js';
 import { transferParamsSchema } from '../../models/transfer.js';
 
@@ -49,19 +50,29 @@ export const startBatchBody = z.object({
 export const rateBody = z.object({ rating: z.number().int().min(1, 'from 1 to 5').max(5, 'from 1 to 5') }).strict();
 
 const limit = z.coerce.number().int().min(1).max(200).default(50);
+const cursor = z.string().max(1000).refine((value) => decodeListCursor(value) !== undefined, 'not a nextCursor of an earlier page').optional();
+const modelType = z.string().regex(/^[a-z0-9_-]{1,40}$/, 'a model type (transfer, enhance, upscale, …)').optional();
+const since = z.iso.datetime({ offset: true, message: 'an ISO 8601 date-time (2024-05-01T00:00:00Z)' }).transform((value) => new Date(value)).optional();
 
+/** List queries: each filter has an index; `cursor` continues after the page that returned it as `nextCursor`. */
 export const listRunsQuery = z.object({
   status: z.enum(runStatuses).optional(),
-  modelType: z.string().regex(/^[a-z0-9_-]{1,40}$/).optional(),
+  modelType,
   promptId: promptId.optional(),
   batchId: batchId.optional(),
   host: hostName.optional(),
+  since,
   limit,
+  cursor,
 });
 
-export const listPromptsQuery = z.object({ limit });
+export const listPromptsQuery = z.object({ modelType, since, limit, cursor });
 
-export const searchQuery = z.object({ q: z.string().min(1, 'required').max(500), limit });
+export const searchQuery = z.object({
+  q: z.string().min(1, 'required').max(500),
+  limit,
+  cursor: z.string().max(2000).refine((value) => decodeSearchCursor(value) !== undefined, 'not a nextCursor of an earlier search').optional(),
+});
 
 export const analyticsQuery = z.object({ days: z.coerce.number().int().min(1).max(3650).default(30) });
 

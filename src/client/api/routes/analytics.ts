@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { summarizeRuns } from '../../../db/queries/analytics.js';
 import type { ClientDeps } from '../../runs.js';
 import { analyticsQuery } from '../schemas.js';
-import { readQuery } from '../validate.js';
+import { readListQuery } from '../read-list-query.js';
 
 const DAY_MS = 86_400_000;
 
@@ -11,7 +11,7 @@ export function analyticsRoutes(deps: ClientDeps): Hono {
   const gpusPerJob = new Map(deps.config.hosts.map((host) => [host.name, host.gpus_per_job]));
 
   app.get('/', async (c) => {
-    const { days } = readQuery(c, analyticsQuery);
+    const { days } = readListQuery(c, analyticsQuery);
     const summary = await summarizeRuns(deps.db, new Date(Date.now() - days * DAY_MS));
     // A job holds gpus_per_job GPUs of its host for its whole wall-clock time.
     const gpuHoursByHost = summary.busySecondsByHost.map(({ host, seconds }) => ({

@@ -2,13 +2,14 @@ import { dirname } from 'node:path';
 import { Hono } from 'hono';
 import { createPrompt } from '../../../core/create-prompt.js';
 import { findPrompt } from '../../../db/queries/prompts.js';
-import { listPrompts, listRuns, searchRecords } from '../../../db/queries/listings.js';
+import { listPromptPage, listRunPage, searchRecords } from '../../../db/queries/listings.js';
 import type { PromptInputs } from '../../../db/schema.js';
 import { startEnhance, webUiLink, type ClientDeps } from '../../runs.js';
 import { ApiError, notFound } from '../errors.js';
 import { createPromptBody, enhanceBody, listPromptsQuery, searchQuery } from '../schemas.js';
+import { readListQuery } from '../read-list-query.js';
 import { serveFile } from '../serve-file.js';
-import { pathId, readBody, readQuery } from '../validate.js';
+import { pathId, readBody } from '../validate.js';
 
 const inputRoles = ['video', 'depth', 'seg'] as const satisfies ReadonlyArray<keyof PromptInputs>;
 
@@ -25,14 +26,11 @@ export function promptRoutes(deps: ClientDeps): Hono {
     return c.json({ prompt, created }, created ? 201 : 200);
   });
 
-  app.get('/', async (c) => {
-    const query = readQuery(c, listPromptsQuery);
-    return c.json({ prompts: await listPrompts(deps.db, { limit: query.limit }) });
-  });
+  app.get('/', async (c) => c.json(await listPromptPage(deps.db, readListQuery(c, listPromptsQuery))));
 
   app.get('/search', async (c) => {
-    const query = readQuery(c, searchQuery);
-    return c.json(await searchRecords(deps.db, query.q, { limit: query.limit }));
+    const { q, ...page } = readListQuery(c, searchQuery);
+    return c.json(await searchRecords(deps.db, q, page));
   });
 
   app.get('/:id', async (c) => {
@@ -40,7 +38,9 @@ export function promptRoutes(deps: ClientDeps): Hono {
     const prompt = await findPrompt(deps.db, id);
     if (!prompt) throw notFound(`prompt ${id}`);
     const inputs = Object.fromEntries(Object.entries(prompt.inputs).map(([role, file]) => [role, { ...file, url: `/prompts/${id}/inputs/${role}` }]));
-    return c.json({ prompt: { ...prompt, inputs }, runs: await listRuns(deps.db, { promptId: id, limit: 200 }) });
+    // The newest 200; `GET /runs?promptId=…&cursor=<nextRunsCursor>` goes on from there.
+    const { runs, nextCursor } = await listRunPage(deps.db, { promptId: id, limit: 200 });
+    return c.json({ prompt: { ...prompt, inputs }, runs, nextRunsCursor: nextCursor });
   });
 
   // Only the files recorded on the prompt, looked up by role; nothing in the request becomes a path.

@@ -2,13 +2,14 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { describeFailureHint } from '../../../core/failure-hints.js';
 import { rateRun } from '../../../core/rate-run.js';
-import { listRuns } from '../../../db/queries/listings.js';
+import { listRunPage } from '../../../db/queries/listings.js';
 import { listRunEventsAfter } from '../../../db/queries/events.js';
 import { findRun } from '../../../db/queries/runs.js';
 import type { Run } from '../../../db/schema.js';
 import { cancelWork, retryRun, startInference, startUpscale, webUiLink, type ClientDeps } from '../../runs.js';
 import { ApiError, notFound } from '../errors.js';
 import { listRunsQuery, rateBody, retryBody, startRunBody, upscaleBody } from '../schemas.js';
+import { readListQuery } from '../read-list-query.js';
 import { serveFile } from '../serve-file.js';
 import { pathId, readBody, readQuery } from '../validate.js';
 import { createStreamLimit, MAX_EVENT_ID, streamRunEvents } from './run-events.js';
@@ -62,8 +63,7 @@ export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
   });
 
   app.get('/', async (c) => {
-    const query = readQuery(c, listRunsQuery);
-    return c.json({ runs: await listRuns(deps.db, query) });
+    return c.json(await listRunPage(deps.db, readListQuery(c, listRunsQuery)));
   });
 
   app.get('/:id', async (c) => {
