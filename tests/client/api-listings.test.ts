@@ -58,7 +58,7 @@ describe('list, search and analytics routes', () => {
   it('answers 400 naming an unknown filter instead of ignoring it', async () => {
     for (const path of ['/runs?rating=5', '/prompts?status=failed', '/prompts/search?q=x&host=a', '/analytics?day=7']) {
       const { status, body } = await get(path);
-      const name = new URL(path, 'http://x').searchParams.keys().toArray().at(-1)!;
+      const name = [...new URL(path, 'http://x').searchParams.keys()].at(-1)!;
       expect({ path, status, field: body.error?.fields?.[name] }).toEqual({ path, status: 400, field: expect.stringContaining('unknown parameter') });
     }
     expect((await get('/runs?status=failed&status=completed')).body.error.fields).toEqual({ status: 'given more than once' });
