@@ -2,17 +2,37 @@ import { z } from 'zod';
 import type { PromptInputs } from '../db/schema.js';
 import type { ModelType } from './model-job.js';
 
-const weight = z.number().finite().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+/**
+ * The seed seeds numpy (`np.random.seed(seed)` in cosmos_transfer1/utils/misc.py set_random_seed, and
+ * `np.random.RandomState(seed + i_clip)` per chunk in world_generation_pipeline.py, nvidia-cosmos/cosmos-transfer1
+ * @5005e82), which accepts 0..2^32-1; the model reads at most 5000 frames (NUM_MAX_FRAMES, inference_utils.py),
+ * i.e. 42 chunks, so the largest seed every chunk can use is 2^32 - 1 - 41.
+ */
+export const maxSeed = 2 ** 32 - 1 - 41;
+
+/** Bounds of every numeric parameter: the CLI, the API and the error messages all read them from here. */
+export const transferLimits = {
+  weight: { min: 0, max: 1 }, num_steps: { min: 1, max: 200 }, guidance: { min: 0, max: 30 },
+  seed: { min: 0, max: maxSeed }, fps: { min: 1, max: 120 }, sigma_max: { min: 0, max: 80 },
+} as const;
+
+const between = ({ min, max }: { min: number; max: number }) => z.number({ error: `must be a number from ${min} to ${max}` })
+  .finite(`must be a number from ${min} to ${max}`).min(min, `must be from ${min} to ${max}`).max(max, `must be from ${min} to ${max}`);
+const wholeBetween = (limits: { min: number; max: number }) => between(limits).int(`must be a whole number from ${limits.min} to ${limits.max}`);
+
+const weight = between(transferLimits.weight);
 const preset = z.enum(['very_low', 'low', 'medium', 'high', 'very_high']);
 
 /** Everything a transfer run sends to the model; stored as the run's execution_config. */
 export const transferParamsSchema = z.object({
-  weights: z.object({ vis: weight, edge: weight, depth: weight, seg: weight }).strict(),
-  num_steps: z.number().int().min(1).max(200),
-  guidance: z.number().finite().min(0).max(30),
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
-  fps: z.number().int().min(1).max(120),
-  sigma_max: z.number().finite().min(0).max(80),
+  weights: z.object({ vis: weight, edge: weight, depth: weight, seg: weight }).strict()
+    // All zero leaves Cosmos with no control block at all: it fails on the GPU after the upload; refuse it here.
+    .refine((w) => w.vis + w.edge + w.depth + w.seg > 0, 'at least one control weight must be above 0'),
+  num_steps: wholeBetween(transferLimits.num_steps),
+  guidance: between(transferLimits.guidance),
+  seed: wholeBetween(transferLimits.seed),
+  fps: wholeBetween(transferLimits.fps),
+  sigma_max: between(transferLimits.sigma_max),
   blur_strength: preset,
   canny_threshold: preset,
 }).strict();

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSince } from '../../src/client/cli/args.js';
 import { formatTable, highlightMatches } from '../../src/client/cli/format.js';
 import { createOutput } from '../../src/client/cli/output.js';
+import { renderTerminalText } from '../../src/client/cli/terminal-text.js';
 import { UsageError } from '../../src/client/cli/usage-error.js';
 
 const terminal = { isTTY: true, write: () => true } as unknown as NodeJS.WriteStream;
@@ -22,14 +23,14 @@ describe('CLI formatting helpers', () => {
 
   it('highlights every case-insensitive match, keeping the original case', () => {
     const out = createOutput(terminal);
-    expect(highlightMatches('Harbour at dawn, harbour at dusk', 'HARBOUR', out))
+    expect(renderTerminalText(highlightMatches('Harbour at dawn, harbour at dusk', 'HARBOUR', out)))
       .toBe('\u001b[1;33mHarbour\u001b[0m at dawn, \u001b[1;33mharbour\u001b[0m at dusk');
   });
 
   it('aligns table columns by visible width, ignoring colour codes', () => {
     const out = createOutput(terminal);
     const lines = formatTable(['ID', 'STATUS', 'NOTE'], [['a', out.green('completed'), 'x'], ['bbbb', 'failed', 'y']], out)
-      .map((line) => line.replace(/\u001b\[[0-9;]*m/g, ''));
+      .map((line) => renderTerminalText(line).replace(/\u001b\[[0-9;]*m/g, ''));
     expect(lines).toEqual(['ID    STATUS     NOTE', 'a     completed  x', 'bbbb  failed     y']);
   });
 });

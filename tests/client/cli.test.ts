@@ -44,7 +44,7 @@ describe('the cosmos CLI (built executable, real stack)', () => {
 
   it('answers bad usage with exit 2 and bad input with exit 1, one line on stderr each', async () => {
     expect(await cosmos('frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command') });
-    expect(await cosmos('inference', 'ps_x', '--seed', 'abc')).toMatchObject({ code: 2, stderr: expect.stringContaining('--seed expects a number') });
+    expect(await cosmos('inference', 'ps_x', '--seed', 'abc')).toMatchObject({ code: 2, stderr: expect.stringContaining('--seed expects a whole number') });
     expect(await cosmos('show', `rs_${'0'.repeat(32)}`)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^cosmos: run rs_0+ does not exist\n$/) });
     expect(await cosmos('create', 'prompt', 'x', '/nonexistent')).toMatchObject({ code: 1, stderr: expect.stringContaining('does not exist') });
     expect((await cosmos('inference', '--help')).stdout).toMatch(/Examples?:/);

@@ -2,24 +2,43 @@ import { parseArgs } from 'node:util';
 import type { CommandOptions } from './command.js';
 import { UsageError } from './usage-error.js';
 
-/** parseArgs with positionals allowed; its errors become usage errors (exit 2). */
+const negativeNumber = /^-(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * parseArgs with positionals allowed; its errors become usage errors (exit 2). A negative number is a value, not
+ * an option: `--seed -5` is read as `--seed=-5` (parseArgs would call it "ambiguous") and a negative positional
+ * (a `--weights` value) is passed after `--`, so the range check can say what the bounds are.
+ */
 export function parseCommandArgs<T extends CommandOptions>(args: string[], options: T) {
+  const takesValue = (token: string | undefined) => token?.startsWith('--') && options[token.slice(2)]?.type === 'string';
+  const rewritten: string[] = [];
+  const negatives: string[] = [];
+  for (const [i, token] of args.entries()) {
+    if (args.slice(0, i).includes('--') || !negativeNumber.test(token)) rewritten.push(token);
+    else if (takesValue(args[i - 1]) && rewritten.at(-1) === args[i - 1]) rewritten.push(`${rewritten.pop()!}=${token}`);
+    else negatives.push(token);
+  }
+  if (negatives.length > 0) rewritten.push(...(rewritten.includes('--') ? [] : ['--']), ...negatives);
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: rewritten, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0] ?? String(error));
   }
 }
 
+const decimal = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+/** A plain decimal number: no exponent, hex, Infinity or blanks (Number() takes all of those). */
 export function parseNumber(flag: string, raw: string): number {
-  const value = Number(raw);
-  if (raw.trim() === '' || Number.isNaN(value)) throw new UsageError(`${flag} expects a number, got "${raw}"`);
-  return value;
+  if (!decimal.test(raw)) throw new UsageError(`${flag} expects a number written in decimal, such as 7 or 0.5, got "${raw}"`);
+  return Number(raw);
 }
 
-export function parseInteger(flag: string, raw: string, min: number, max: number): number {
-  const value = parseNumber(flag, raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got "${raw}"`);
+/** A whole decimal number (`0x10`, `1e3` and `7.0` are refused), within [min, max] when they are given. */
+export function parseInteger(flag: string, raw: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^[+-]?\d+$/.test(raw)) throw new UsageError(`${flag} expects a whole number written in decimal digits, such as 7, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got ${raw}`);
   return value;
 }
 

@@ -1,4 +1,6 @@
-/** The message with all its lines, then each cause not already quoted by the error before it. */
+import { escapeTerminalText } from './terminal-text.js';
+
+/** The message with all its lines, then each cause not already quoted by the error before it; safe for a terminal. */
 export function describeError(error: unknown): string {
   const lines: string[] = [];
   let previous = '';
@@ -12,5 +14,5 @@ export function describeError(error: unknown): string {
     previous = message;
     level++;
   }
-  return lines.join('\n');
+  return escapeTerminalText(lines.join('\n'));
 }

@@ -1,8 +1,9 @@
 import type { Output } from './output.js';
+import { measureTerminalText } from './terminal-text.js';
 
 /** Columns padded to their widest cell; the last column is never padded. */
 export function formatTable(header: string[], rows: string[][], out: Output): string[] {
-  const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length;
+  const visible = measureTerminalText;
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => visible(row[i] ?? ''))));
   const render = (cells: string[]) => cells
     .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visible(cell)))))

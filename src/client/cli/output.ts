@@ -1,21 +1,26 @@
-/** Terminal output: colours only on a TTY and never with NO_COLOR; `--json` bypasses all of it. */
+import { colourMarker, renderTerminalText } from './terminal-text.js';
+
+/**
+ * Terminal output: colours only on a TTY and never with NO_COLOR; `--json` bypasses all of it. Every line goes
+ * through renderTerminalText, so no control character in user text reaches the terminal.
+ */
 export function createOutput(stream: NodeJS.WriteStream = process.stdout) {
   const color = Boolean(stream.isTTY) && !('NO_COLOR' in process.env);
-  const paint = (code: string) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const paint = (code: string) => (text: string) => (color ? `${colourMarker(code)}${text}${colourMarker('0')}` : text);
   return {
     isTty: Boolean(stream.isTTY),
     color,
     bold: paint('1'), dim: paint('2'), green: paint('32'), red: paint('31'), yellow: paint('33'), cyan: paint('36'),
     highlight: paint('1;33'),
     line(text = ''): void {
-      stream.write(`${text}\n`);
+      stream.write(`${renderTerminalText(text)}\n`);
     },
     json(value: unknown): void {
       stream.write(`${JSON.stringify(value, null, 2)}\n`);
     },
     /** Goes to stderr so that stdout stays parseable. */
     warn(text: string): void {
-      process.stderr.write(`cosmos: warning: ${text}\n`);
+      process.stderr.write(`cosmos: warning: ${renderTerminalText(text)}\n`);
     },
   };
 }
@@ -31,9 +36,9 @@ export function createProgressBar(out: Output, stream: NodeJS.WriteStream = proc
       if (stream.isTTY) {
         const width = 30;
         const filled = Math.round((percent / 100) * width);
-        stream.write(`\r${out.cyan('█'.repeat(filled))}${out.dim('░'.repeat(width - filled))} ${String(percent).padStart(3)}% ${label.padEnd(24)}`);
+        stream.write(`\r${renderTerminalText(`${out.cyan('█'.repeat(filled))}${out.dim('░'.repeat(width - filled))} ${String(percent).padStart(3)}% ${label.padEnd(24)}`)}`);
       } else if (label !== lastLabel) {
-        stream.write(`${label} (${percent}%)\n`);
+        stream.write(`${renderTerminalText(label)} (${percent}%)\n`);
       }
       lastLabel = label;
     },

@@ -1,18 +1,22 @@
 import type { TransferParamsInput } from '../../../models/transfer.js';
-import { parseNumber } from '../args.js';
+import { parseInteger, parseNumber } from '../args.js';
 import { UsageError } from '../usage-error.js';
 
-/** Numbers from the flags, unvalidated beyond "is a number": ranges are the client module's to check. */
+/**
+ * Numbers from the flags, in plain decimal (whole numbers for steps, seed and fps): `0x10` or `1e3` are usage
+ * errors. Ranges are the client module's to check, with the model's real bounds in the message.
+ */
 export function readTransferParams(args: string[], values: Record<string, string | boolean | (string | boolean)[] | undefined>): TransferParamsInput {
   const weights = takeWeights(args);
-  const number = (flag: string, key: keyof TransferParamsInput): TransferParamsInput => {
+  const number = (flag: string, key: keyof TransferParamsInput, whole: boolean): TransferParamsInput => {
     const raw = values[flag];
-    return typeof raw === 'string' ? { [key]: parseNumber(`--${flag}`, raw) } : {};
+    if (typeof raw !== 'string') return {};
+    return { [key]: whole ? parseInteger(`--${flag}`, raw) : parseNumber(`--${flag}`, raw) };
   };
   return {
     ...(weights ? { weights } : {}),
-    ...number('steps', 'num_steps'), ...number('guidance', 'guidance'), ...number('seed', 'seed'),
-    ...number('fps', 'fps'), ...number('sigma-max', 'sigma_max'),
+    ...number('steps', 'num_steps', true), ...number('guidance', 'guidance', false), ...number('seed', 'seed', true),
+    ...number('fps', 'fps', true), ...number('sigma-max', 'sigma_max', false),
   };
 }
 
