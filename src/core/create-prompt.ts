@@ -6,8 +6,10 @@ import { newPromptId } from '../db/ids.js';
 import { insertPrompt } from '../db/queries/prompts.js';
 import type { Prompt, PromptInputs, VideoRef } from '../db/schema.js';
 import { probeMp4File } from '../gpu/mp4.js';
+import { checkControlVideos } from './control-videos.js';
 import { hashFile } from './file-hash.js';
 import { InputError } from './input-error.js';
+import { findTextProblem } from './text-rules.js';
 
 export interface CreatePromptRequest {
   text: string;
@@ -17,7 +19,6 @@ export interface CreatePromptRequest {
   modelType?: string;
 }
 
-const maxPromptChars = 10_000;
 const inputFiles = { video: 'color.mp4', depth: 'depth.mp4', seg: 'segmentation.mp4' } as const;
 
 /** Validates, hashes the input videos and stores the prompt; the same text and files return the existing prompt. */
@@ -34,9 +35,8 @@ export async function createPrompt(
 }
 
 function checkText(value: string, what: string): string {
-  if (value.includes('\0')) throw new InputError(`${what} contains a NUL byte`);
-  if (value.trim() === '') throw new InputError(`${what} is blank`);
-  if (value.length > maxPromptChars) throw new InputError(`${what} is ${value.length} characters; the limit is ${maxPromptChars}`);
+  const problem = findTextProblem(value, what);
+  if (problem) throw new InputError(problem);
   return value;
 }
 
@@ -65,7 +65,9 @@ async function readInputs(videoDir: string): Promise<PromptInputs> {
   if (!video) throw new InputError(`${dir} has no ${inputFiles.video} (the input video is required)`);
   const depth = await readVideo(join(dir, inputFiles.depth), false);
   const seg = await readVideo(join(dir, inputFiles.seg), false);
-  return { video, ...(depth ? { depth } : {}), ...(seg ? { seg } : {}) };
+  const inputs = { video, ...(depth ? { depth } : {}), ...(seg ? { seg } : {}) };
+  checkControlVideos(inputs);
+  return inputs;
 }
 
 async function readVideo(path: string, required: boolean): Promise<VideoRef | null> {
