@@ -29,7 +29,7 @@ async function runDemo(): Promise<number> {
     const { prompt } = await createPrompt(db, {
       text: 'A robotic arm hands a steaming cup of coffee to a woman in a sunlit modern office, photorealistic, cinematic lighting',
       videoDir: join(findProjectRoot(), 'samples', 'demo'),
-    }, { negativePrompt: config.defaults.negative_prompt });
+    }, { negativePrompt: config.defaults.negative_prompt, posterDir: join(config.dataDir, 'posters') });
     out.line(`prompt ${out.bold(prompt.id)} (${prompt.name})`);
     const { run, workflowId } = await startInference({ db, temporal: temporal.client, config: withUi }, { promptId: prompt.id });
     out.line(`run    ${out.bold(run.id)}`);

@@ -13,6 +13,7 @@ import { planBatch, type BatchMember } from '../models/batch.js';
 import { followContainer, startOrAttach } from './container-session.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { makeOutputPosters } from '../core/make-poster.js';
 import { fetchVerifiedFiles, writeManifest } from './fetch-files.js';
 import { stageInputs } from './stage-inputs.js';
 import { keepHeartbeating } from './keep-heartbeating.js';
@@ -115,7 +116,7 @@ export function createBatchActivities(deps: ActivityDeps) {
         const fetched = await fetchVerifiedFiles(host, `${layout.abs.outputsDir}/video_${i}`, runDir, { 'prompt.txt': 'output.txt' });
         const video = await verifyVideo(`${runDir}/output.mp4`);
         await copyFile(batchLog(segment.jobKey), `${runDir}/run.log`);
-        const files = await writeManifest(runId, runDir, fetched, ['spec.json', 'run.log']);
+        const files = await writeManifest(runId, runDir, fetched, ['spec.json', 'run.log', ...(await makeOutputPosters(runDir, fetched))]);
         outputs.push({ runDir, files, logPath: `${runDir}/run.log`, video: { width: video.width, height: video.height, frames: video.frames, fps: video.fps } });
       }
       return outputs;

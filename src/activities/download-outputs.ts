@@ -8,6 +8,7 @@ import { syncLogTail } from '../gpu/log-sync.js';
 import { probeMp4File } from '../gpu/mp4.js';
 import { readUpsampledPrompt } from '../models/enhance.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
+import { makeOutputPosters } from '../core/make-poster.js';
 import { fetchVerifiedFiles, writeManifest } from './fetch-files.js';
 import { loadJob } from './job-context.js';
 import { keepHeartbeating } from './keep-heartbeating.js';
@@ -36,7 +37,7 @@ export function createDownloadActivities(deps: ActivityDeps) {
       await updateRunProgress(deps.db, input.runId, 'verifying', 0.97);
       const video = primary ? await verifyVideo(`${runDir}/${primary}`) : undefined;
       const enhancedText = primary ? undefined : await readEnhancedText(`${runDir}/run.log`);
-      const files = await writeManifest(input.runId, runDir, fetched, [...Object.keys(plan.texts), 'run.log']);
+      const files = await writeManifest(input.runId, runDir, fetched, [...Object.keys(plan.texts), 'run.log', ...(await makeOutputPosters(runDir, fetched))]);
       await addRunEvent(deps.db, { runId: input.runId, stage: 'verifying', progress: 0.99, message: 'outputs verified' });
       return {
         runDir, files, logPath: `${runDir}/run.log`,

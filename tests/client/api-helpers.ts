@@ -5,7 +5,7 @@ import { createHostStatusReader } from '../../src/client/api/host-status-source.
 import type { Config } from '../../src/config.js';
 import { findRun } from '../../src/db/queries/runs.js';
 import type { Run } from '../../src/db/schema.js';
-import { createPipelineHarness, type PipelineHarness } from '../helpers/pipeline-harness.js';
+import { createPipelineHarness, type HarnessOptions, type PipelineHarness } from '../helpers/pipeline-harness.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
@@ -15,13 +15,13 @@ export interface ApiHarness {
   config: Config;
   /** JSON in, JSON (or text) out, with the token unless `auth: false`. */
   call(method: string, path: string, options?: { body?: unknown; raw?: string; headers?: Record<string, string>; auth?: boolean }): Promise<{ status: number; body: any; headers: Headers }>;
-  waitForRun(runId: string, statuses?: string[]): Promise<Run>;
+  waitForRun(runId: string, statuses?: string[], timeoutMs?: number): Promise<Run>;
   close(): Promise<void>;
 }
 
 /** The real stack of the pipeline harness (worker started) behind a token-protected API app. */
-export async function createApiHarness(options: ApiOptions = {}): Promise<ApiHarness> {
-  const h = await createPipelineHarness({ transport: 'local' });
+export async function createApiHarness(options: ApiOptions = {}, harness: Partial<HarnessOptions> = {}): Promise<ApiHarness> {
+  const h = await createPipelineHarness({ transport: 'local', ...harness });
   await h.startWorker();
   const config: Config = { ...h.config, api: { ...h.config.api, token: TOKEN } };
   const hosts = createHostStatusReader(config, h.db);
@@ -47,12 +47,12 @@ export async function createApiHarness(options: ApiOptions = {}): Promise<ApiHar
       }
       return { status: response.status, body: parsed, headers: response.headers };
     },
-    async waitForRun(runId, statuses = ['completed', 'failed', 'cancelled']) {
-      const deadline = Date.now() + 90_000;
+    async waitForRun(runId, statuses = ['completed', 'failed', 'cancelled'], timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
       for (;;) {
         const run = await findRun(h.db, runId);
         if (run && statuses.includes(run.status)) return run;
-        if (Date.now() > deadline) throw new Error(`run ${runId} is still ${run?.status} after 90 s`);
+        if (Date.now() > deadline) throw new Error(`run ${runId} is still ${run?.status} after ${timeoutMs / 1000} s`);
         await sleep(200);
       }
     },

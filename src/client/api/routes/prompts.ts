@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
 import { createPrompt } from '../../../core/create-prompt.js';
 import { findPrompt } from '../../../db/queries/prompts.js';
@@ -22,7 +22,7 @@ export function promptRoutes(deps: ClientDeps): Hono {
       text: body.text, videoDir: body.videoDir,
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.negativePrompt !== undefined ? { negativePrompt: body.negativePrompt } : {}),
-    }, { negativePrompt: deps.config.defaults.negative_prompt });
+    }, { negativePrompt: deps.config.defaults.negative_prompt, posterDir: join(deps.config.dataDir, 'posters') });
     return c.json({ prompt, created }, created ? 201 : 200);
   });
 
@@ -37,22 +37,33 @@ export function promptRoutes(deps: ClientDeps): Hono {
     const id = pathId(c, 'ps', 'prompt');
     const prompt = await findPrompt(deps.db, id);
     if (!prompt) throw notFound(`prompt ${id}`);
-    const inputs = Object.fromEntries(Object.entries(prompt.inputs).map(([role, file]) => [role, { ...file, url: `/prompts/${id}/inputs/${role}` }]));
+    const inputs = Object.fromEntries(Object.entries(prompt.inputs).map(([role, file]) => [role, {
+      ...file, url: `/prompts/${id}/inputs/${role}`, ...(file.poster ? { posterUrl: `/prompts/${id}/inputs/${role}/poster` } : {}),
+    }]));
     // The newest 200; `GET /runs?promptId=…&cursor=<nextRunsCursor>` goes on from there.
     const { runs, nextCursor } = await listRunPage(deps.db, { promptId: id, limit: 200 });
     return c.json({ prompt: { ...prompt, inputs }, runs, nextRunsCursor: nextCursor });
   });
 
   // Only the files recorded on the prompt, looked up by role; nothing in the request becomes a path.
-  app.get('/:id/inputs/:role', async (c) => {
-    const id = pathId(c, 'ps', 'prompt');
-    const role = c.req.param('role') as (typeof inputRoles)[number];
+  const recordedInput = async (id: string, role: string) => {
     const prompt = await findPrompt(deps.db, id);
     if (!prompt) throw notFound(`prompt ${id}`);
-    if (!inputRoles.includes(role)) throw new ApiError(404, 'not_found', `inputs are ${inputRoles.join(', ')}`);
-    const file = prompt.inputs[role];
+    if (!inputRoles.includes(role as (typeof inputRoles)[number])) throw new ApiError(404, 'not_found', `inputs are ${inputRoles.join(', ')}`);
+    const file = prompt.inputs[role as (typeof inputRoles)[number]];
     if (!file) throw notFound(`input "${role}" of prompt ${id}`);
+    return file;
+  };
+
+  app.get('/:id/inputs/:role', async (c) => {
+    const file = await recordedInput(pathId(c, 'ps', 'prompt'), c.req.param('role'));
     return serveFile(c, file, dirname(file.path));
+  });
+
+  app.get('/:id/inputs/:role/poster', async (c) => {
+    const file = await recordedInput(pathId(c, 'ps', 'prompt'), c.req.param('role'));
+    if (!file.poster) throw notFound(`a poster of input "${c.req.param('role')}"`);
+    return serveFile(c, file.poster, dirname(file.poster.path), { checkHash: true });
   });
 
   app.post('/:id/enhance', async (c) => {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { createPrompt } from '../../../core/create-prompt.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -31,7 +32,7 @@ Examples:
       text, videoDir,
       ...(values.name !== undefined ? { name: values.name } : {}),
       ...(values.negative !== undefined ? { negativePrompt: values.negative } : {}),
-    }, { negativePrompt: ctx.config.defaults.negative_prompt });
+    }, { negativePrompt: ctx.config.defaults.negative_prompt, posterDir: join(ctx.config.dataDir, 'posters') });
     if (values.json) return out.json({ created, prompt });
     out.line(`${created ? out.green('created') : out.yellow('exists')} ${out.bold(prompt.id)} ${prompt.name}`);
     const video = prompt.inputs.video;

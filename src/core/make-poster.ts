@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FileRef, OutputFile } from '../db/schema.js';
+import { hashFile } from './file-hash.js';
+
+const POSTER_TIMEOUT_MS = 60_000;
+
+/** `output.mp4` → `output.poster.jpg`: the name a video's poster frame is kept under beside it. */
+export const posterNameOf = (videoName: string) => videoName.replace(/\.mp4$/i, '.poster.jpg');
+
+/**
+ * Writes a JPEG of the video's first frame (at most 640 px wide) with ffmpeg, through a partial name. A poster
+ * is a convenience: without ffmpeg, or for a video it cannot decode, there is none and nothing fails.
+ */
+export async function makePoster(videoPath: string, posterPath: string): Promise<boolean> {
+  const partial = `${posterPath}.partial.jpg`;
+  const made = await new Promise<boolean>((resolve) => {
+    execFile('ffmpeg', [
+      '-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', videoPath,
+      '-frames:v', '1', '-vf', "scale='min(640,iw)':-2", '-q:v', '4', '-f', 'image2', partial,
+    ], { timeout: POSTER_TIMEOUT_MS }, (error) => resolve(!error));
+  });
+  if (made) await rename(partial, posterPath).catch(() => rm(partial, { force: true }));
+  else await rm(partial, { force: true });
+  return made;
+}
+
+/** A poster beside every downloaded video of a run; returns the names made, for the manifest to record. */
+export async function makeOutputPosters(runDir: string, files: OutputFile[]): Promise<string[]> {
+  const names: string[] = [];
+  for (const file of files.filter((f) => /\.mp4$/i.test(f.name))) {
+    if (await makePoster(file.path, join(runDir, posterNameOf(file.name)))) names.push(posterNameOf(file.name));
+  }
+  return names;
+}
+
+/** The poster of a registered input, kept by the input's sha256 under `posterDir` (the same video, one poster). */
+export async function makeInputPoster(videoPath: string, sha256: string, posterDir: string): Promise<FileRef | undefined> {
+  await mkdir(posterDir, { recursive: true });
+  const path = join(posterDir, `${sha256}.jpg`);
+  if (!(await makePoster(videoPath, path))) return undefined;
+  return { path, ...(await hashFile(path)) };
+}
