@@ -16,9 +16,9 @@ export const transferLimits = {
   seed: { min: 0, max: maxSeed }, fps: { min: 1, max: 120 }, sigma_max: { min: 0, max: 80 },
 } as const;
 
-const between = ({ min, max }: { min: number; max: number }) => z.number({ error: `must be a number from ${min} to ${max}` })
-  .finite(`must be a number from ${min} to ${max}`).min(min, `must be from ${min} to ${max}`).max(max, `must be from ${min} to ${max}`);
-const wholeBetween = (limits: { min: number; max: number }) => between(limits).int(`must be a whole number from ${limits.min} to ${limits.max}`);
+const between = ({ min, max }: { min: number; max: number }) => z.number({ error: `must be a number between ${min} and ${max}` })
+  .finite(`must be a number between ${min} and ${max}`).min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
+const wholeBetween = (limits: { min: number; max: number }) => between(limits).int(`must be a whole number between ${limits.min} and ${limits.max}`);
 
 const weight = between(transferLimits.weight);
 const preset = z.enum(['very_low', 'low', 'medium', 'high', 'very_high']);

@@ -4,8 +4,8 @@ import { countChunks } from './transfer.js';
 import type { ModelType } from './model-job.js';
 
 export const upscaleParamsSchema = z.object({
-  control_weight: z.number({ error: 'must be a number from 0 to 1' }).finite('must be a number from 0 to 1').min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1'),
-  num_steps: z.number({ error: 'must be a whole number from 1 to 200' }).int('must be a whole number from 1 to 200').min(1, 'must be a whole number from 1 to 200').max(200, 'must be a whole number from 1 to 200'),
+  control_weight: z.number({ error: 'must be a number between 0 and 1' }).finite('must be a number between 0 and 1').min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1'),
+  num_steps: z.number({ error: 'must be a whole number between 1 and 200' }).int('must be a whole number between 1 and 200').min(1, 'must be a whole number between 1 and 200').max(200, 'must be a whole number between 1 and 200'),
   // Blank would send an empty prompt, which the guardrail blocks as unsafe on the GPU; refuse it up front.
   prompt: z.string().superRefine((text, ctx) => {
     const problem = findTextProblem(text, 'the upscale prompt');

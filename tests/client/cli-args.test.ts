@@ -38,17 +38,17 @@ describe('cosmos number flags', () => {
   });
 
   it('reads a negative value as a value and answers with the range, not parseArgs\' "ambiguous"', async () => {
-    await expectRefused(cosmos('inference', promptId, '--seed', '-5'), 1, /^cosmos: seed: must be from 0 to 4294967254\n$/);
-    await expectRefused(cosmos('inference', promptId, '--guidance', '-0.5'), 1, /guidance: must be from 0 to 30/);
-    await expectRefused(cosmos('inference', promptId, '--weights', '0.5', '-0.25', '0.25', '0.25'), 1, /weights\.edge: must be from 0 to 1/);
-    await expectRefused(cosmos('inference', promptId, '--weights', '-1', '0.25', '0.25', '0.25'), 1, /weights\.vis: must be from 0 to 1/);
+    await expectRefused(cosmos('inference', promptId, '--seed', '-5'), 1, /^cosmos: seed: must be between 0 and 4294967254\n$/);
+    await expectRefused(cosmos('inference', promptId, '--guidance', '-0.5'), 1, /guidance: must be between 0 and 30/);
+    await expectRefused(cosmos('inference', promptId, '--weights', '0.5', '-0.25', '0.25', '0.25'), 1, /weights\.edge: must be between 0 and 1/);
+    await expectRefused(cosmos('inference', promptId, '--weights', '-1', '0.25', '0.25', '0.25'), 1, /weights\.vis: must be between 0 and 1/);
   });
 
   it('names the real bounds when a value is out of range: the seed goes up to numpy\'s 2^32 - 1 less the last chunk', async () => {
     expect(maxSeed).toBe(4_294_967_254);
-    await expectRefused(cosmos('inference', promptId, '--seed', '4294967255'), 1, /seed: must be from 0 to 4294967254/);
-    await expectRefused(cosmos('inference', promptId, '--steps', '201'), 1, /num_steps: must be from 1 to 200/);
-    await expectRefused(cosmos('inference', promptId, '--fps', '0'), 1, /fps: must be from 1 to 120/);
+    await expectRefused(cosmos('inference', promptId, '--seed', '4294967255'), 1, /seed: must be between 0 and 4294967254/);
+    await expectRefused(cosmos('inference', promptId, '--steps', '201'), 1, /num_steps: must be between 1 and 200/);
+    await expectRefused(cosmos('inference', promptId, '--fps', '0'), 1, /fps: must be between 1 and 120/);
     const dryRun = parseJson<{ spec: { seed: number } }>(await cosmos('inference', promptId, '--seed', '4294967254', '--dry-run', '--json'));
     expect(dryRun.spec.seed).toBe(4_294_967_254);
   });
