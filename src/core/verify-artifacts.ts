@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Db } from '../db/client.js';
 import { isEntityId } from '../db/ids.js';
@@ -87,9 +87,12 @@ export async function fixArtifactProblems(db: Db, dataDir: string, problems: Art
 }
 
 async function checkFile(runId: string, file: OutputFile): Promise<ArtifactProblem | null> {
-  const info = await stat(file.path).catch(() => null);
+  // lstat: a recorded file swapped for a link is tampered even when what it points to has the same bytes.
+  const info = await lstat(file.path).catch(() => null);
   const base = { runId, path: file.path, file: file.name };
-  if (!info?.isFile()) return { ...base, kind: 'missing', detail: `${file.name} is recorded but not on disk` };
+  if (!info) return { ...base, kind: 'missing', detail: `${file.name} is recorded but not on disk` };
+  if (info.isSymbolicLink()) return { ...base, kind: 'tampered', detail: `${file.name} is now a symbolic link, not the file that was downloaded` };
+  if (!info.isFile()) return { ...base, kind: 'tampered', detail: `${file.name} is no longer a regular file` };
   if (info.size !== file.bytes) return { ...base, kind: 'tampered', detail: `${file.name} has ${info.size} bytes, ${file.bytes} recorded` };
   const { sha256 } = await hashFile(file.path);
   if (sha256 !== file.sha256) return { ...base, kind: 'tampered', detail: `${file.name} sha256 ${sha256.slice(0, 12)}… differs from the recorded ${file.sha256.slice(0, 12)}…` };

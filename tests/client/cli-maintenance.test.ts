@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRunId } from '../../src/db/ids.js';
@@ -67,6 +67,23 @@ describe('cosmos verify and delete (built executable, real stack)', () => {
 
     expect(await cosmos('verify', '--json')).toMatchObject({ code: 0, stdout: expect.stringContaining('"problems": []') });
     expect(await cosmos('verify', 'now')).toMatchObject({ code: 2, stderr: expect.stringContaining('verify takes no arguments') });
+  });
+
+  it('reports a recorded output replaced by a symbolic link as tampered, even to a file with the same bytes', async () => {
+    const target = runs[2]!;
+    const copy = join(h.dir, 'same-bytes.mp4');
+    await rename(output(target), copy);
+    await symlink(copy, output(target));
+    try {
+      const listed = parseJson<VerifyJson & { problems: { detail: string }[] }>({ ...await cosmos('verify', '--json'), code: 0 });
+      expect(listed.problems).toEqual([expect.objectContaining({
+        kind: 'tampered', runId: target.id, file: 'output.mp4', detail: 'output.mp4 is now a symbolic link, not the file that was downloaded',
+      })]);
+    } finally {
+      await rm(output(target));
+      await rename(copy, output(target));
+    }
+    expect(await cosmos('verify')).toMatchObject({ code: 0 });
   });
 
   it('previews a delete and refuses it without --yes when stdin is not a terminal', async () => {
