@@ -45,6 +45,7 @@ describe('cosmos create/list/search/show/rate (built executable, real stack)', (
 
     const { runs } = parseJson<{ runs: RunJson[] }>(await cosmos('list', 'runs', '--status', 'completed', '--prompt', promptId, '--since', '1h', '--json'));
     expect(runs).toEqual([expect.objectContaining({ id: runId, status: 'completed', promptId, promptName: 'lighthouse_winter_storm' })]);
+    expect(parseJson<{ nextCursor: string | null }>(await cosmos('list', 'runs', '--json')).nextCursor).toBeNull();
     expect(parseJson<{ runs: RunJson[] }>(await cosmos('list', 'runs', '--status', 'failed', '--json')).runs).toEqual([]);
     expect(parseJson<{ runs: RunJson[] }>(await cosmos('list', 'runs', '--model', 'upscale', '--json')).runs).toEqual([]);
 
@@ -59,6 +60,8 @@ describe('cosmos create/list/search/show/rate (built executable, real stack)', (
     expect(await cosmos('list', 'runs', '--limit', '0')).toMatchObject({ code: 2, stderr: expect.stringContaining('--limit expects a whole number') });
     expect(await cosmos('list', 'prompts', '--status', 'failed')).toMatchObject({ code: 2, stderr: expect.stringContaining('--status filters runs') });
     expect(await cosmos('list', 'things')).toMatchObject({ code: 2, stderr: expect.stringContaining('expected "prompts" or "runs"') });
+    expect(await cosmos('list', 'runs', '--cursor', 'nope')).toMatchObject({ code: 2, stderr: expect.stringContaining('--cursor expects the nextCursor') });
+    expect(await cosmos('search', 'x', '--cursor', 'nope')).toMatchObject({ code: 2, stderr: expect.stringContaining('--cursor expects the nextCursor') });
     expect(await cosmos('list', 'runs', '--colour')).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--colour'") });
   });
 

@@ -1,5 +1,6 @@
 import { isEntityId } from '../../../db/ids.js';
-import { listPrompts, listRuns, maxListLimit, type PromptSummary, type RunSummary } from '../../../db/queries/listings.js';
+import { listPromptPage, listRunPage, maxListLimit, type PromptSummary, type RunSummary } from '../../../db/queries/listings.js';
+import { decodeListCursor, decodeSearchCursor } from '../../../db/queries/page-cursor.js';
 import { runStatuses, type RunStatus } from '../../../db/schema.js';
 import { parseCommandArgs, parseInteger, parseSince } from '../args.js';
 import type { Command } from '../command.js';
@@ -9,7 +10,7 @@ import { UsageError } from '../usage-error.js';
 
 const options = {
   status: { type: 'string' }, model: { type: 'string' }, prompt: { type: 'string' }, batch: { type: 'string' }, host: { type: 'string' },
-  since: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
+  since: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
 export const listCommand: Command = {
@@ -26,12 +27,14 @@ Filters:
   --host NAME     runs only: runs on this GPU host
   --since WHEN    created at or after a date (2024-05-01) or within an age (30m, 12h, 7d)
   --limit N       at most N rows (default 50, up to ${maxListLimit})
-  --json          print {prompts: […]} or {runs: […]} (docs/cli.md)
+  --cursor C      the next page: C is the nextCursor of the page before (printed below a full page)
+  --json          print {prompts: […], nextCursor} or {runs: […], nextCursor} (docs/cli.md)
 
 Examples:
   cosmos list runs --status failed --since 7d
   cosmos list runs --prompt ps_0123… --json | jq -r '.runs[].id'
-  cosmos list prompts --limit 10`,
+  cosmos list prompts --limit 10
+  cosmos list runs --status failed --cursor eyJ…`,
 
   async run(args, ctx, out) {
     const { values, positionals } = parseCommandArgs(args, options);
@@ -41,22 +44,25 @@ Examples:
       ...(values.model !== undefined ? { modelType: values.model } : {}),
       ...(values.since !== undefined ? { since: parseSince(values.since) } : {}),
       ...(values.limit !== undefined ? { limit: parseInteger('--limit', values.limit, 1, maxListLimit) } : {}),
+      ...(values.cursor !== undefined ? { cursor: parseCursor(values.cursor, 'list') } : {}),
     };
     if (kind === 'prompts') {
       for (const flag of ['status', 'prompt', 'batch', 'host'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} filters runs, not prompts`);
-      const prompts = await listPrompts(ctx.db, common);
-      if (values.json) return out.json({ prompts });
-      return printPrompts(prompts, out);
+      const page = await listPromptPage(ctx.db, common);
+      if (values.json) return out.json(page);
+      printPrompts(page.prompts, out);
+      return printNextCursor(page.nextCursor, out);
     }
-    const runs = await listRuns(ctx.db, {
+    const page = await listRunPage(ctx.db, {
       ...common,
       ...(values.status !== undefined ? { status: parseStatus(values.status) } : {}),
       ...(values.prompt !== undefined ? { promptId: parseId(values.prompt, 'ps', '--prompt') } : {}),
       ...(values.batch !== undefined ? { batchId: parseId(values.batch, 'bt', '--batch') } : {}),
       ...(values.host !== undefined ? { host: values.host } : {}),
     });
-    if (values.json) return out.json({ runs });
-    printRuns(runs, out);
+    if (values.json) return out.json(page);
+    printRuns(page.runs, out);
+    printNextCursor(page.nextCursor, out);
   },
 };
 
@@ -74,6 +80,17 @@ export function printRuns(runs: RunSummary[], out: Output, decorate = (text: str
     r.gpuHost ?? '-', r.rating ? '★'.repeat(r.rating) : '-', formatAge(r.createdAt),
   ]);
   for (const line of formatTable(['ID', 'STATUS', 'MODEL', 'PROMPT', 'STAGE/ERROR', 'HOST', 'RATING', 'CREATED'], rows, out)) out.line(line);
+}
+
+export function printNextCursor(cursor: string | null, out: Output): void {
+  if (cursor) out.line(out.dim(`more: the same command with --cursor ${cursor}`));
+}
+
+/** A cursor this CLI or the API printed: of a list (`list`) or of a search (`search`). */
+export function parseCursor(raw: string, of: 'list' | 'search'): string {
+  const valid = of === 'list' ? decodeListCursor(raw) !== undefined : decodeSearchCursor(raw) !== undefined;
+  if (!valid) throw new UsageError(`--cursor expects the nextCursor an earlier ${of === 'list' ? 'page' : 'search'} printed, got "${raw}"`);
+  return raw;
 }
 
 function parseStatus(raw: string): RunStatus {
