@@ -27,7 +27,7 @@ export interface BenchRow { label: string; summary: Summary }
 
 export async function runListingsBench(options: ListingsBenchOptions = {}): Promise<BenchRow[]> {
   const { runs = 100_000, prompts = 20_000, repeat = 20, cliRepeat = 7, rounds = 5, concurrency = 200 } = options;
-  if (!existsSync(join(projectRoot, 'dist', 'src', 'client', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(join(projectRoot, 'dist', 'cli-bundle', 'main.js'))) throw new Error('dist/cli-bundle is missing: run `npm run build` first');
   const dir = await mkdtemp(join(tmpdir(), 'cosmos-bench-listings-'));
   await chmod(dir, 0o755);
   const database = await openBenchDatabase(dir);
@@ -99,9 +99,15 @@ async function measureCli(configPath: string, s: ScaleSample, repeat: number): P
     ['search', s.promptWord], ['search', s.runIdFragment], ['search', 'zebra'], ['show', s.runId], ['show', s.promptId],
   ];
   const rows: BenchRow[] = [];
+  const env = { COSMOS_CONFIG: configPath };
   for (const args of cases) {
     const label = `cosmos ${args.join(' ').replace(/(ps|rs|bt)_[0-9a-f]{32}/, '$1_…')}`;
-    rows.push({ label, summary: await sample(repeat, () => runBuiltCosmos(args, { COSMOS_CONFIG: configPath })) });
+    rows.push({ label, summary: await sample(repeat, () => runBuiltCosmos(args, env)) });
+  }
+  // What a plain `tsc` build runs (no bundle), side by side with the same commands.
+  for (const args of [['list', 'runs'], ['search', s.promptWord], ['show', s.runId]]) {
+    const label = `cosmos ${args.join(' ').replace(/(ps|rs|bt)_[0-9a-f]{32}/, '$1_…')} (dist/src, no bundle)`;
+    rows.push({ label, summary: await sample(repeat, () => runBuiltCosmos(args, env, { fromDist: true })) });
   }
   return rows;
 }

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 const exec = promisify(execFile);
 export const projectRoot = resolve(import.meta.dirname, '..');
 const entry = join(projectRoot, 'bin', 'cosmos.js');
+const distEntry = join(projectRoot, 'dist', 'src', 'client', 'cli', 'main.js');
 
 export interface Summary { samples: number; min: number; median: number; p99: number; max: number }
 
@@ -28,9 +29,12 @@ export async function sample(repeat: number, run: () => Promise<unknown>): Promi
   return summarize(ms);
 }
 
-/** Runs the built `cosmos` executable in a fresh process, as a user does; rejects on a non-zero exit. */
-export async function runBuiltCosmos(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await exec(process.execPath, [entry, ...args], {
+/**
+ * Runs the built `cosmos` executable in a fresh process, as a user does (`fromDist`: the unbundled modules of a plain
+ * `tsc` build); rejects on a non-zero exit.
+ */
+export async function runBuiltCosmos(args: string[], env: Record<string, string> = {}, options: { fromDist?: boolean } = {}): Promise<string> {
+  const { stdout } = await exec(process.execPath, [options.fromDist ? distEntry : entry, ...args], {
     env: { ...process.env, DATABASE_URL: '', TEMPORAL_ADDRESS: '', NO_COLOR: '1', ...env }, maxBuffer: 64 * 1024 * 1024,
   });
   return stdout;
