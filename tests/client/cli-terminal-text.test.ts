@@ -67,10 +67,14 @@ describe('cosmos output of hostile stored text', () => {
     expect(stdout).not.toMatch(raw);
   });
 
-  it('escapes user text echoed in an error message', async () => {
+  it('escapes user text echoed in an error message and in a usage error', async () => {
     const { code, stderr } = await runCosmos(h.configPath, ['show', `rs_${clipboard}`]);
     expect(code).toBe(1);
     expect(stderr).toContain('\\e]52');
     expect(stderr).not.toMatch(raw);
+    const usage = await runCosmos(h.configPath, ['inference', promptId, '--seed', clipboard]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--seed expects a whole number written in decimal digits, such as 7, got "\\e]52;c;aGVsbG8=\\a"');
+    expect(usage.stderr).not.toMatch(raw);
   });
 });

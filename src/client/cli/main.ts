@@ -2,6 +2,7 @@ import { commandTable, describeCommands, splitCommand } from './command-table.js
 import { openCliContext } from './context.js';
 import { createOutput } from './output.js';
 import { describeError } from './describe-error.js';
+import { escapeTerminalText } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 const usage = () => `Usage: cosmos <command> [options]
@@ -48,7 +49,7 @@ const knownErrors = new Set([
 function reportError(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof UsageError) {
-    process.stderr.write(`cosmos: ${message} (see \`cosmos ${currentCommand ? `${currentCommand} ` : ''}--help\`)\n`);
+    process.stderr.write(`cosmos: ${escapeTerminalText(message)} (see \`cosmos ${currentCommand ? `${currentCommand} ` : ''}--help\`)\n`);
     return 2;
   }
   const name = error instanceof Error ? error.name : '';
