@@ -1,5 +1,4 @@
 import { commandTable, describeCommands, splitCommand } from './command-table.js';
-import { openCliContext } from './context.js';
 import { createOutput } from './output.js';
 import { describeError } from './describe-error.js';
 import { escapeTerminalText } from './terminal-text.js';
@@ -34,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
     out.line(command.help);
     return 0;
   }
+  // Loaded here, not at the top: `cosmos --help` and every command's --help never need config or a database.
+  const { openCliContext } = await import('./context.js');
   const ctx = openCliContext();
   try {
     return (await command.run(args, ctx, out)) ?? 0;
