@@ -8,9 +8,13 @@ const runId = z.string().regex(/^rs_[0-9a-f]{32}$/, 'a run id (rs_ followed by 3
 const batchId = z.string().regex(/^bt_[0-9a-f]{32}$/, 'a batch id (bt_ followed by 32 hex digits)');
 const hostName = z.string().min(1).max(64);
 
+// Each weight on its own, without the whole-set rule (at least one above 0), which zod's partial() refuses to
+// carry; the resolved parameters are checked against the full schema before a run is written.
+const partialWeights = z.object(transferParamsSchema.shape.weights.shape).partial().strict();
+
 /** Every transfer parameter optional (the defaults fill the rest), unknown keys rejected. */
 export const transferParamsInput = transferParamsSchema
-  .extend({ weights: transferParamsSchema.shape.weights.partial() })
+  .extend({ weights: partialWeights })
   .partial()
   .strict();
 
@@ -43,7 +47,7 @@ export const startBatchBody = z.object({
   promptIds: z.array(promptId).min(1).max(100),
   params: transferParamsInput.optional(),
   /** Per-prompt control weights over `params.weights`, keyed by prompt id. */
-  weights: z.record(promptId, transferParamsSchema.shape.weights.partial()).optional(),
+  weights: z.record(promptId, partialWeights).optional(),
   host: hostName.optional(),
 }).strict();
 
