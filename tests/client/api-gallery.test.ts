@@ -44,6 +44,9 @@ describe('the gallery page in headless Chromium', () => {
     const finished = await Promise.all(runIds.map((id) => api.waitForRun(id, undefined, 300_000)));
     expect(finished.filter((r) => r.status === 'completed')).toHaveLength(BATCH + 1);
     expect(finished.at(-1)).toMatchObject({ status: 'failed', failureKind: 'guardrail_blocked' });
+    // The listing the page reads carries why a run failed.
+    const listed = (await api.call('GET', '/runs?limit=24')).body.runs.find((r: { id: string }) => r.id === failedRunId);
+    expect(listed).toMatchObject({ failureKind: 'guardrail_blocked', errorMessage: expect.stringMatching(/guardrail/i) });
   }, 400_000);
   afterAll(async () => {
     await chromium?.close();

@@ -20,7 +20,7 @@ export interface PromptSummary {
 export interface RunSummary {
   id: string; promptId: string; promptName: string; modelType: string; status: RunStatus; stage: RunStage | null;
   progress: number; gpuHost: string | null; batchId: string | null; parentRunId: string | null; rating: number | null;
-  failureKind: FailureKind | null; createdAt: Date; startedAt: Date | null; completedAt: Date | null;
+  failureKind: FailureKind | null; errorMessage: string | null; createdAt: Date; startedAt: Date | null; completedAt: Date | null;
 }
 /** `nextCursor` is null on the last page. */
 export interface PromptPage { prompts: PromptSummary[]; nextCursor: string | null }
@@ -38,7 +38,7 @@ const promptColumns = {
 const runColumns = {
   id: runs.id, promptId: runs.promptId, promptName: prompts.name, modelType: runs.modelType, status: runs.status,
   stage: runs.stage, progress: runs.progress, gpuHost: runs.gpuHost, batchId: runs.batchId, parentRunId: runs.parentRunId,
-  rating: runs.rating, failureKind: runs.failureKind, createdAt: runs.createdAt, startedAt: runs.startedAt, completedAt: runs.completedAt,
+  rating: runs.rating, failureKind: runs.failureKind, errorMessage: runs.errorMessage, createdAt: runs.createdAt, startedAt: runs.startedAt, completedAt: runs.completedAt,
   pageKey: pageKeyColumn(runs.createdAt),
 };
 
