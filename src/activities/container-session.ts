@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { clearContainerStarting, markContainerStarting, wasContainerStarted } from '../db/queries/container-starts.js';
 import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import {
-  buildDockerRunArgv, ContainerStartError, formatEnvFile, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
+  buildDockerRunArgv, completionMarker, ContainerStartError, formatEnvFile, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
 } from '../gpu/docker.js';
 import { chooseGpus, listBusyGpus } from '../gpu/gpu-allocation.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
@@ -116,18 +116,32 @@ export interface FollowOptions {
 }
 
 /**
- * Polls the container and copies its log until it stops. A user's cancel stops the container; a worker shutdown
- * or a timeout leaves it running for the next attempt. A container whose log has not grown for the hang timeout
- * is killed and reported as `timeout`; one that vanished mid-run is `container_lost`.
+ * Copies the container's log until the container stops. The log is read over SFTP (no command on the host) often
+ * in the first seconds, when a short job ends, then every poll interval; `docker inspect` runs every few polls, and
+ * at once when the log shows the launcher's completion line. A user's cancel stops the container; a worker
+ * shutdown or a timeout leaves it running for the next attempt. A container whose log has not grown for the hang
+ * timeout is killed and reported as `timeout`; one that vanished mid-run is `container_lost`.
  */
 export async function followContainer(deps: ActivityDeps, host: GpuHost, options: FollowOptions): Promise<ContainerState> {
   const { config, transport } = host;
-  let lastGrowth = Date.now();
+  const started = Date.now();
+  let lastGrowth = started;
+  let finishing = false;
+  let finishingPolls = 0;
+  let inspectedAt = 0;
+  let state: ContainerState | null = null;
   try {
     for (;;) {
-      const state = await inspectContainer(transport, config.docker, options.name);
+      if (finishing || Date.now() - inspectedAt >= inspectEveryMs(deps.pollIntervalMs)) {
+        inspectedAt = Date.now();
+        state = await inspectContainer(transport, config.docker, options.name);
+      }
+      // Read after the inspect: a container seen exited has written all of its log.
       const fresh = await readLogTail(transport, options.remoteLog, options.localLog);
-      if (fresh.text) lastGrowth = Date.now();
+      if (fresh.text) {
+        lastGrowth = Date.now();
+        if (fresh.text.includes(completionMarker)) finishing = true;
+      }
       const { phase, progress } = await options.onLog(fresh.text);
       await fresh.commit();
       heartbeat({ containerName: options.name, phase, progress, logOffset: await localSize(options.localLog) });
@@ -143,7 +157,8 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
         throw ApplicationFailure.nonRetryable(
           `container ${options.name} made no progress for ${Math.round(deps.hangTimeoutMs / 1000)} s and was killed`, 'timeout');
       }
-      await sleep(deps.pollIntervalMs);
+      // Once the completion line is there the container exits within moments: look again soon, then less often.
+      await sleep(finishing ? Math.min(50 * 2 ** finishingPolls++, 800) : followDelayMs(Date.now() - started, deps.pollIntervalMs));
     }
   } catch (error) {
     // A user's cancel may surface as CancelledFailure or as the aborted command that was in flight.
@@ -156,6 +171,16 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
     }
     throw error;
   }
+}
+
+/** `docker inspect` (a command on the host) every few polls; the log read between them is one SFTP stat. */
+export const inspectEveryMs = (pollIntervalMs: number) => pollIntervalMs * 3;
+
+/** 200 ms for the first 10 s of a container (short jobs end there), then rising to the poll interval by 30 s. */
+export function followDelayMs(elapsedMs: number, pollIntervalMs: number): number {
+  const fast = Math.min(200, pollIntervalMs);
+  if (elapsedMs < 10_000) return fast;
+  return Math.min(pollIntervalMs, fast + ((pollIntervalMs - fast) * (elapsedMs - 10_000)) / 20_000);
 }
 
 const localSize = (path: string) => stat(path).then((s) => s.size, () => 0);

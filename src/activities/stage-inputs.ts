@@ -33,7 +33,7 @@ export async function stageInputs(
     stats.bytesSent += bytesSent;
     if (bytesSent > 0) stats.filesSent += 1;
     else stats.filesReused += 1;
-    await transport.exec(['ln', '-sfn', '--', cacheLinkTarget(file.sha256), `${inputsDir}/${linkName}`]);
+    await transport.symlink(cacheLinkTarget(file.sha256), `${inputsDir}/${linkName}`);
   }
   return stats;
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { effectiveSignal } from './abort-scope.js';
 import { copyStream } from './copy-stream.js';
@@ -47,6 +47,10 @@ export function createLocalTransport(hostName: string): GpuHostTransport {
       }));
     },
     mkdirp: async (path) => { await mkdir(path, { recursive: true }); },
+    async symlink(target, linkPath) {
+      await rm(linkPath, { force: true });
+      await symlink(target, linkPath);
+    },
     rename: (from, to) => rename(from, to),
     close: async () => {},
   };

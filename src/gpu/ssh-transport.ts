@@ -1,5 +1,5 @@
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, posix } from 'node:path';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { effectiveSignal } from './abort-scope.js';
 import { kindOfMode } from './entry-kind.js';
@@ -178,8 +178,32 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
         return { name: entry.filename, size: entry.attrs.size, isDirectory: kind === 'directory', kind };
       });
     },
+    // Over SFTP rather than `mkdir -p`: no process on the host, and no login shell whose rc files run first.
     async mkdirp(remotePath) {
-      await this.exec(['mkdir', '-p', '--', remotePath]);
+      const make = async (path: string): Promise<void> => {
+        try {
+          await sftpRequest<void>(`mkdir ${path}`, (sftp, cb) => sftp.mkdir(path, cb));
+        } catch (error) {
+          const code = (error as { code?: number }).code;
+          const parent = posix.dirname(path);
+          if (code === sftpStatus.noSuchFile && parent !== path) {
+            await make(parent);
+            return make(path);
+          }
+          // OpenSSH answers a mkdir of an existing name with a generic failure: it is fine if that is a folder.
+          if (code === sftpStatus.failure && (await isDirectory(path).catch(() => false))) return;
+          throw error;
+        }
+      };
+      const isDirectory = (path: string) => sftpRequest<{ isDirectory(): boolean }>(`stat ${path}`, (sftp, cb) => sftp.stat(path, cb))
+        .then((attrs) => attrs.isDirectory());
+      await make(remotePath);
+    },
+    async symlink(target, linkPath) {
+      await sftpRequest<void>(`remove ${linkPath}`, (sftp, cb) => sftp.unlink(linkPath, (err) => cb(
+        err && (err as { code?: number }).code !== sftpStatus.noSuchFile ? err : undefined, undefined)));
+      // ssh2 swaps the arguments for OpenSSH, whose SFTP symlink takes them in the opposite order to the draft.
+      await sftpRequest<void>(`symlink ${linkPath}`, (sftp, cb) => sftp.symlink(target, linkPath, cb));
     },
     async rename(from, to) {
       await this.exec(['mv', '-f', '--', from, to]);
@@ -187,6 +211,8 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
     close: () => pool.close(),
   };
 }
+
+const sftpStatus = { noSuchFile: 2, failure: 4 } as const;
 
 /** SFTP status errors (no such file, permission denied, failure) carry a numeric code; a dead link does not. */
 function isConnectionError(session: SshSession, error: unknown): boolean {

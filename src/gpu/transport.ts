@@ -41,7 +41,10 @@ export interface GpuHostTransport {
   stat(remotePath: string): Promise<{ size: number } | null>;
   /** Entries as lstat sees them: sizes and kinds of the entries themselves, no link is followed. */
   listDir(remotePath: string): Promise<DirEntry[]>;
+  /** Creates the folder and any missing parents; one that exists already is fine. */
   mkdirp(remotePath: string): Promise<void>;
+  /** Points `linkPath` at `target`, replacing whatever link or file had that name (like `ln -sfn`). */
+  symlink(target: string, linkPath: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,27 @@ describe('SSH transport against a real sshd', () => {
     expect(await transport.download(remote, back)).toEqual({ bytes: payload.length, sha256 });
     expect((await readFile(back)).equals(payload)).toBe(true);
     expect(await transport.stat(join(dir, 'remote', 'missing'))).toBeNull();
+  });
+
+  it('makes nested folders over SFTP, accepts one that exists, and refuses a file in the way', async () => {
+    const nested = join(dir, 'made', 'a', 'b');
+    await transport.mkdirp(nested);
+    await transport.mkdirp(nested);
+    expect((await lstat(nested)).isDirectory()).toBe(true);
+    await writeFile(join(dir, 'made', 'file'), 'x');
+    await expect(transport.mkdirp(join(dir, 'made', 'file'))).rejects.toThrow();
+    await expect(transport.mkdirp(join(dir, 'made', 'file', 'below'))).rejects.toThrow();
+  });
+
+  it('points a link at its target, replacing a link that had the name', async () => {
+    await writeFile(join(dir, 'first'), '1');
+    await writeFile(join(dir, 'second'), '2');
+    const link = join(dir, 'link');
+    await transport.symlink('first', link);
+    expect(await readlink(link)).toBe('first');
+    await transport.symlink('second', link);
+    expect(await readlink(link)).toBe('second');
+    expect(await readFile(link, 'utf8')).toBe('2');
   });
 
   it('refuses a host whose key does not match the pinned fingerprint', async () => {

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,7 +30,7 @@ export interface TestSshd {
 }
 
 /** Starts a real OpenSSH server on 127.0.0.1 with throwaway host and user keys under `dir`. */
-export async function startSshd(opts: { dir: string }): Promise<TestSshd> {
+export async function startSshd(opts: { dir: string; logFile?: string; verbose?: boolean }): Promise<TestSshd> {
   if (!existsSync(SSHD)) {
     throw new Error(`${SSHD} not found: the SSH tests need a real OpenSSH server (apt-get install openssh-server)`);
   }
@@ -48,7 +48,7 @@ export async function startSshd(opts: { dir: string }): Promise<TestSshd> {
   const port = await pickFreePort();
   const user = userInfo().username;
   const configPath = join(dir, 'sshd_config');
-  writeFileSync(configPath, sshdConfig(dir, hostKeyPath, port));
+  writeFileSync(configPath, sshdConfig(dir, hostKeyPath, port, opts.verbose ?? false));
   const hostPublicKey = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   const knownHostsPath = join(dir, 'known_hosts');
   writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostPublicKey}\n`);
@@ -63,6 +63,7 @@ export async function startSshd(opts: { dir: string }): Promise<TestSshd> {
     const started = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = started;
     started.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    if (opts.logFile) started.stderr?.pipe(createWriteStream(opts.logFile, { flags: 'a' }));
     await waitForPort(started, port, () => stderr);
   };
   // Only sshd's own per-connection processes: as after a real drop, the user's commands lose their channel and
@@ -137,7 +138,15 @@ function signalQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function sshdConfig(dir: string, hostKeyPath: string, port: number): string {
+/** OpenSSH's sftp-server, logging each file operation (VERBOSE) to sftp.log instead of syslog. */
+function sftpLoggingWrapper(dir: string): string {
+  const path = join(dir, 'sftp-logged.sh');
+  writeFileSync(path, `#!/bin/sh\nexec /usr/lib/openssh/sftp-server -l VERBOSE -e 2>>${join(dir, 'sftp.log')}\n`, { mode: 0o755 });
+  return path;
+}
+
+/** `verbose` logs every command (sshd DEBUG1) and every SFTP file operation (`<dir>/sftp.log`), for benchmarks that count them. */
+function sshdConfig(dir: string, hostKeyPath: string, port: number, verbose: boolean): string {
   return [
     `ListenAddress 127.0.0.1:${port}`,
     `HostKey ${hostKeyPath}`,
@@ -149,10 +158,10 @@ function sshdConfig(dir: string, hostKeyPath: string, port: number): string {
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'UsePAM no',
-    'Subsystem sftp internal-sftp',
+    verbose ? `Subsystem sftp ${sftpLoggingWrapper(dir)}` : 'Subsystem sftp internal-sftp',
     'MaxStartups 100',
     'MaxSessions 100',
-    'LogLevel INFO',
+    verbose ? 'LogLevel DEBUG1' : 'LogLevel INFO',
     '',
   ].join('\n');
 }
