@@ -60,7 +60,7 @@ export async function generateBatch(context: SimContext, targets: OutputTarget[]
   await sleepSimulated(context, VIDEO_GUARDRAIL_SECONDS);
   if (context.rank !== 0) return;
   for (const { item, videoPath, promptPath } of targets) {
-    await writeVideo(videoPath, { ...item.output, frames: item.frames, fps: settings.fps });
+    await writeVideo(videoPath, { ...item.output, frames: item.frames, fps: settings.fps }, { cacheDir: context.home });
     context.log('INFO', `${TRANSFER}:385:demo`, `Saved video to ${videoPath}`);
     writeFileSync(hostPathForWrite(promptPath), item.prompt, 'utf8');
     context.log('INFO', `${TRANSFER}:388:demo`, `Saved prompt to ${promptPath}`);

@@ -70,7 +70,7 @@ export async function prepareItem(context: SimContext, item: TransferItem, upsca
     context.log('INFO', `${PREPROCESSORS}:71:__call__`, `no input_control provided for ${key}. generating input control video with ${auto.model}`);
     await sleepSimulated(context, auto.secondsPerFrame * input.frames);
     const path = join(item.workDir, `${key}_input_control_${context.localRank}.mp4`);
-    await writeVideo(path, { width: input.width, height: input.height, frames: input.frames, fps: input.fps }, true);
+    await writeVideo(path, { width: input.width, height: input.height, frames: input.frames, fps: input.fps }, { grey: true, cacheDir: context.home });
     config.input_control = path;
   }
   const bucket = chooseBucket(size ?? { width: 1280, height: 704 });

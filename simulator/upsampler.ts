@@ -57,7 +57,7 @@ export async function upsamplePromptsInline(context: SimContext, items: Prepared
   for (const [i, item] of items.entries()) {
     const key = ['vis', 'edge'].find((k) => k in item.controls);
     if (key === undefined) continue;
-    await writeVideo(join(folder, 'video_0', `control_input_${key}_upsampler.mp4`), { ...item.output, frames: 10, fps: 24 }, true);
+    await writeVideo(join(folder, 'video_0', `control_input_${key}_upsampler.mp4`), { ...item.output, frames: 10, fps: 24 }, { grey: true, cacheDir: context.home });
     context.log('INFO', `${where}:741:_process_prompt_upsampler`, `Upsampling prompt ${i + 1}/${items.length}: ${item.prompt}`);
     await sleepSimulated(context, LOAD_SECONDS + INFERENCE_SECONDS);
     item.prompt = rewritePrompt(item.prompt);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostPathForWrite } from './container-fs.js';
 import { writeMinimalMp4 } from './mp4-writer.js';
@@ -11,12 +11,28 @@ export interface VideoShape {
   fps: number;
 }
 
-/** Renders a test pattern with ffmpeg when it is on PATH (grey for control videos), else writes a minimal MP4. */
-export async function writeVideo(containerPath: string, shape: VideoShape, grey = false): Promise<void> {
+/**
+ * Renders a test pattern with ffmpeg when it is on PATH (grey for control videos), else writes a minimal MP4.
+ * A render is kept in `cacheDir` (the simulator's home) and copied for the next video of the same shape: the
+ * pattern depends on nothing else, and encoding it is most of a short simulated job's CPU time.
+ */
+export async function writeVideo(containerPath: string, shape: VideoShape, options: { grey?: boolean; cacheDir: string }): Promise<void> {
   const path = hostPathForWrite(containerPath);
   mkdirSync(dirname(path), { recursive: true });
   const ffmpeg = findOnPath('ffmpeg');
   if (!ffmpeg) return writeMinimalMp4(path, shape.width, shape.height, shape.frames, shape.fps);
+  const cached = join(options.cacheDir, 'rendered', `${shape.width}x${shape.height}-${shape.fps}fps-${shape.frames}${options.grey ? '-grey' : ''}.mp4`);
+  if (!existsSync(cached)) {
+    mkdirSync(dirname(cached), { recursive: true });
+    // Rendered aside and renamed: two containers may render the same shape at once.
+    const partial = `${cached}.${process.pid}.partial.mp4`;
+    await renderPattern(ffmpeg, partial, shape, options.grey ?? false);
+    renameSync(partial, cached);
+  }
+  copyFileSync(cached, path);
+}
+
+async function renderPattern(ffmpeg: string, path: string, shape: VideoShape, grey: boolean): Promise<void> {
   const source = `testsrc2=size=${shape.width}x${shape.height}:rate=${shape.fps}${grey ? ',hue=s=0' : ''}`;
   const args = [
     '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-frames:v', String(shape.frames),
