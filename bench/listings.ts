@@ -1,6 +1,6 @@
 /**
  * Listings at 100 000 runs and 20 000 prompts: every list, search and analytics route of the HTTP API (a real
- * HTTP server built from the app), 200 concurrent reads (p50/p99), and the CLI's list, search and show (the
+ * HTTP server built from the app, in its own process), 200 concurrent reads (p50/p99), and the CLI's list, search and show (the
  * built executable, a fresh process each time). Prints one table with min/median/p99/max per case.
  *
  *   npm run bench:listings -- [--runs 100000] [--prompts 20000] [--repeat 20] [--cli-repeat 7] [--rounds 5]
@@ -12,13 +12,10 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Client } from '@temporalio/client';
-import { createApi } from '../src/client/api/create-api.js';
-import { startApiServer } from '../src/client/api/server.js';
-import { loadConfig } from '../src/config.js';
-import { createDb, migrateDb } from '../src/db/client.js';
+import { migrateDb } from '../src/db/client.js';
 import { seedAtScale, type ScaleSample } from '../tests/helpers/seed-at-scale.js';
 import { openBenchDatabase } from './bench-database.js';
+import { startListingsApi } from './listings-api-server.js';
 import { printTable } from './print-table.js';
 import { isMainModule, projectRoot, runBuiltCosmos, sample, summarize, summaryCells, type Summary } from './timing.js';
 
@@ -58,11 +55,7 @@ function apiPaths(s: ScaleSample): string[] {
 }
 
 async function measureApi(configPath: string, s: ScaleSample, o: { repeat: number; rounds: number; concurrency: number }): Promise<BenchRow[]> {
-  const config = loadConfig({ ...process.env, COSMOS_CONFIG: configPath, DATABASE_URL: '', TEMPORAL_ADDRESS: '' });
-  const handle = createDb(config.database.url!);
-  // No list, search or analytics route touches Temporal.
-  const app = createApi({ db: handle.db, temporal: {} as Client, config });
-  const server = await startApiServer(app, { bind: '127.0.0.1', port: 0, token: undefined });
+  const server = await startListingsApi(configPath);
   const get = async (path: string) => {
     const response = await fetch(`${server.url}${path}`);
     const body = await response.json() as { nextCursor?: string | null };
@@ -88,8 +81,7 @@ async function measureApi(configPath: string, s: ScaleSample, o: { repeat: numbe
     rows.push({ label: `API, ${o.concurrency} concurrent list/get/search × ${o.rounds} rounds`, summary: summarize(latencies) });
     return rows;
   } finally {
-    await server.close();
-    await handle.close();
+    await server.stop();
   }
 }
 
