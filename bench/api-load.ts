@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   await chmod(dir, 0o755);
   const dev = await startDev(dir);
   try {
-    const api = (path: string, init?: RequestInit) => request(`${dev.url}${path}`, init);
+    const api = (path: string, init: RequestInit = {}) =>
+      request(`${dev.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${dev.token}` } });
     const promptIds: string[] = [];
     for (const text of ['a harbour at dawn', 'a desert road at noon', 'a forest in fog']) {
       const created = await api('/prompts', json({ text, videoDir: join(root, 'samples', 'demo') }));
@@ -107,16 +108,19 @@ async function waitUntilSettled(api: (path: string) => Promise<{ body: unknown }
   }
 }
 
-async function startDev(dir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startDev(dir: string): Promise<{ child: ChildProcess; url: string; token: string }> {
   const child = spawn(process.execPath, [join(root, 'bin', 'cosmos.js'), 'dev', '--port', '0'], {
     cwd: dir, env: { ...process.env, HOME: dir, COSMOS_DATA_DIR: join(dir, 'data'), COSMOS_CONFIG: '', DATABASE_URL: '', TEMPORAL_ADDRESS: '', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolvePromise, reject) => {
     let url = '';
+    let token = '';
     createInterface({ input: child.stdout! }).on('line', (line) => {
       url ||= /^\s+API\s+(http:\/\/\S+)/.exec(line)?.[1] ?? '';
-      if (line.includes('Ctrl-C stops everything')) resolvePromise({ child, url });
+      // The token cosmos dev made for its data directory, from the gallery URL it prints.
+      token ||= /^\s+Gallery\s+\S+#token=(\S+)/.exec(line)?.[1] ?? '';
+      if (line.includes('Ctrl-C stops everything')) resolvePromise({ child, url, token });
     });
     child.once('exit', (code) => reject(new Error(`cosmos dev exited ${code} before it was ready`)));
   });

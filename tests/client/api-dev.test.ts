@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoInputs, projectRoot } from '../helpers/pipeline-harness.js';
 
-interface DevProcess { child: ChildProcess; apiUrl: string; uiUrl: string; output: string[] }
+interface DevProcess { child: ChildProcess; apiUrl: string; uiUrl: string; galleryUrl: string; output: string[] }
 
 /** Every live process below `pid` (Temporal, PostgreSQL and its backends, …), from /proc. */
 function descendants(pid: number): number[] {
@@ -61,11 +61,13 @@ describe('cosmos dev', () => {
     const ready = new Promise<DevProcess>((resolve, reject) => {
       let apiUrl = '';
       let uiUrl = '';
+      let galleryUrl = '';
       lines.on('line', (line) => {
         output.push(line);
         apiUrl ||= /^\s+API\s+(http:\/\/\S+)/.exec(line)?.[1] ?? '';
         uiUrl ||= /^\s+Temporal Web UI\s+(http:\/\/\S+)/.exec(line)?.[1] ?? '';
-        if (line.includes('Ctrl-C stops everything')) resolve({ child, apiUrl, uiUrl, output });
+        galleryUrl ||= /^\s+Gallery\s+(http:\/\/\S+)/.exec(line)?.[1] ?? '';
+        if (line.includes('Ctrl-C stops everything')) resolve({ child, apiUrl, uiUrl, galleryUrl, output });
       });
       child.once('exit', (code) => reject(new Error(`cosmos dev exited ${code} before it was ready:\n${output.join('\n')}`)));
     });
@@ -78,8 +80,9 @@ describe('cosmos dev', () => {
     return Promise.race([exited, sleep(60_000).then(() => { throw new Error(`cosmos dev did not stop in 60 s:\n${dev.output.join('\n')}`); })]);
   }
 
-  const json = async (url: string, init?: RequestInit) => {
-    const response = await fetch(url, init);
+  let token = '';
+  const json = async (url: string, init: RequestInit = {}) => {
+    const response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` } });
     return { status: response.status, body: await response.json() as any };
   };
 
@@ -89,6 +92,16 @@ describe('cosmos dev', () => {
 
     const dev = await startDev();
     expect(dev.output.join('\n')).toMatch(/GPU host\s+local \(local, simulator\)/);
+    // No token configured: one made for the data directory, readable by its owner only, printed in the gallery URL.
+    token = readFileSync(join(home, 'data', 'api-token'), 'utf8').trim();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(dev.galleryUrl).toBe(`${dev.apiUrl}/#token=${token}`);
+    expect((await stat(join(home, 'data', 'api-token'))).mode & 0o777).toBe(0o600);
+    // stack.json holds the embedded database's password.
+    expect(readFileSync(join(home, 'data', 'stack.json'), 'utf8')).toMatch(/postgres(ql)?:\/\/[^:]+:[^@]+@/);
+    expect((await stat(join(home, 'data', 'stack.json'))).mode & 0o777).toBe(0o600);
+    expect((await fetch(`${dev.apiUrl}/runs`)).status).toBe(401);
+    expect(await (await fetch(`${dev.apiUrl}/health`)).json()).toEqual({ ok: true });
     expect(await json(`${dev.apiUrl}/health`)).toEqual({ status: 200, body: { ok: true, database: 'ok', temporal: 'ok' } });
     expect((await fetch(dev.uiUrl)).status).toBe(200);
     const children = descendants(dev.child.pid!);
@@ -116,9 +129,10 @@ describe('cosmos dev', () => {
     await expect(fetch(`${dev.apiUrl}/health`)).rejects.toThrow();
 
     const again = await startDev();
+    expect(again.galleryUrl).toBe(`${again.apiUrl}/#token=${token}`); // the same token on every start
     const shown = await json(`${again.apiUrl}/runs/${runId}`);
     expect(shown.body.run).toMatchObject({ id: runId, status: 'completed', promptId: prompt.body.prompt.id });
-    expect((await fetch(`${again.apiUrl}/runs/${runId}/files/output.mp4`)).status).toBe(200);
+    expect((await fetch(`${again.apiUrl}/runs/${runId}/files/output.mp4`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
     expect(await stopDev(again)).toBe(0);
   }, 300_000);
 });

@@ -41,13 +41,13 @@ describe('the gallery page in headless Chromium', () => {
     const blocked = await api.call('POST', '/prompts', { body: { text: 'a GUARDRAIL_BLOCKED_WORD in the rain', videoDir: demoInputs } });
     failedRunId = (await api.call('POST', '/runs', { body: { promptId: blocked.body.prompt.id } })).body.run.id;
     runIds = [...batch.body.runs.map((r: { id: string }) => r.id), singleRunId, failedRunId];
-    const finished = await Promise.all(runIds.map((id) => api.waitForRun(id, undefined, 300_000)));
+    const finished = await Promise.all(runIds.map((id) => api.waitForRun(id, undefined, 360_000)));
     expect(finished.filter((r) => r.status === 'completed')).toHaveLength(BATCH + 1);
     expect(finished.at(-1)).toMatchObject({ status: 'failed', failureKind: 'guardrail_blocked' });
     // The listing the page reads carries why a run failed.
     const listed = (await api.call('GET', '/runs?limit=24')).body.runs.find((r: { id: string }) => r.id === failedRunId);
     expect(listed).toMatchObject({ failureKind: 'guardrail_blocked', errorMessage: expect.stringMatching(/guardrail/i) });
-  }, 400_000);
+  }, 480_000);
   afterAll(async () => {
     await chromium?.close();
     await server?.close();

@@ -20,7 +20,7 @@ export interface ApiAuth {
   sessionRoutes(): Hono;
 }
 
-const sessionBody = z.object({ token: z.string().min(1).max(1024) }).strict();
+export const sessionBody = z.object({ token: z.string().min(1).max(1024) }).strict();
 
 export function createAuth(token: string | undefined): ApiAuth {
   const expected = token ? digest(token) : null;

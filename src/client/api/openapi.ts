@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sessionBody } from './auth.js';
 import {
   analyticsQuery, createPromptBody, enhanceBody, listPromptsQuery, listRunsQuery, rateBody, retryBody, searchQuery,
   startBatchBody, startRunBody, upscaleBody,
@@ -45,18 +46,24 @@ function operation(path: string, op: Operation) {
 
 const statusText: Record<number, string> = {
   400: 'invalid request (fields names each bad field)', 401: 'missing or wrong bearer token', 404: 'unknown id or file',
-  413: 'body too large', 415: 'body is not JSON', 416: 'range not satisfiable',
+  409: 'the recorded file changed since it was recorded', 413: 'body too large', 415: 'body is not exactly application/json',
+  416: 'range not satisfiable', 503: 'too many event streams open',
 };
 
 const spec: Record<string, Record<string, Operation>> = {
-  '/health': { get: { summary: 'Postgres and Temporal reachability (no token needed)', errors: [] } },
+  '/health': { get: { summary: 'ok or not ok without credentials; which of Postgres and Temporal answers with them', errors: [] } },
+  '/session': {
+    post: { summary: 'Trade the token once for the gallery\'s HttpOnly, SameSite=Strict session cookie (204)', body: sessionBody, ok: 204, errors: [400, 415] },
+    delete: { summary: 'Drop the session cookie (204)', ok: 204, errors: [] },
+  },
   '/prompts': {
     post: { summary: 'Create a prompt from text and a video directory on the server (200 if it already exists)', body: createPromptBody, ok: 201, errors: [400, 413, 415] },
     get: { summary: 'List prompts, newest first', query: listPromptsQuery, errors: [400] },
   },
   '/prompts/search': { get: { summary: 'Search prompts (text, name, id) and runs (id)', query: searchQuery, errors: [400] } },
   '/prompts/{id}': { get: { summary: 'A prompt with its runs', errors: [404] } },
-  '/prompts/{id}/inputs/{role}': { get: { summary: 'An input video of the prompt (video, depth, seg); Range supported', produces: 'video/mp4', errors: [404, 416] } },
+  '/prompts/{id}/inputs/{role}': { get: { summary: 'An input video of the prompt (video, depth, seg); Range supported', produces: 'video/mp4', errors: [404, 409, 416] } },
+  '/prompts/{id}/inputs/{role}/poster': { get: { summary: 'The poster frame (JPEG) of an input video', produces: 'image/jpeg', errors: [404, 409] } },
   '/prompts/{id}/enhance': { post: { summary: 'Start an enhance run (prompt upsampler)', body: enhanceBody, ok: 201, errors: [400, 404] } },
   '/runs': {
     post: { summary: 'Start an inference (optionally enhance first / upscale after)', body: startRunBody, ok: 201, errors: [400, 413, 415] },
@@ -75,10 +82,10 @@ const spec: Record<string, Record<string, Operation>> = {
   '/runs/{id}/events': {
     get: {
       summary: 'Server-Sent Events: status, progress, log and a final end event; resumable with Last-Event-ID',
-      produces: 'text/event-stream', errors: [404],
+      produces: 'text/event-stream', errors: [400, 404, 503],
     },
   },
-  '/runs/{id}/files/{name}': { get: { summary: 'An output file of the run; Range supported', produces: 'application/octet-stream', errors: [404, 416] } },
+  '/runs/{id}/files/{name}': { get: { summary: 'An output file of the run; Range supported', produces: 'application/octet-stream', errors: [404, 409, 416] } },
   '/batches': { post: { summary: 'Start a batch inference over several prompts', body: startBatchBody, ok: 201, errors: [400, 413, 415] } },
   '/batches/{id}': { get: { summary: 'A batch with its runs', errors: [404] } },
   '/batches/{id}/cancel': { post: { summary: 'Cancel every open run of a batch', ok: 202, errors: [400, 404] } },
@@ -96,9 +103,12 @@ export function buildOpenApiDocument() {
     info: { title: 'cosmos-workflow API', version: '0.1.0', description: 'Prompts, runs and batches of Cosmos video jobs on GPU hosts.' },
     components: {
       schemas: { Error: errorBody },
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'GET requests may pass ?access_token= instead' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'the [api] token, or the one cosmos dev / cosmos api made in <data_dir>/api-token' },
+        session: { type: 'apiKey', in: 'cookie', name: 'cosmos_session_<12 hex>', description: 'from POST /session; this site\'s own pages only' },
+      },
     },
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     paths,
   };
 }
