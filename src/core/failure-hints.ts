@@ -8,7 +8,7 @@ const hints: Record<FailureKind, string> = {
   container_failed: 'the Cosmos container failed; read run.log (`cosmos show` prints its path) for the traceback',
   container_lost: 'the container disappeared after it was started (host reboot, docker rm, docker system prune); its work is lost: `cosmos retry <run_id>` starts it again',
   disk_full: 'the orchestrator\'s disk (data_dir) stayed full; free space there, then `cosmos retry <run_id>`',
-  output_invalid: 'the job finished but its output was missing or unreadable; check the host\'s disk and run.log',
+  output_invalid: 'the job finished but an output was missing, unreadable, not a regular file (a link, a FIFO, a device) or over max_output_file_size / max_run_output_size; the message names it: check the container, the host\'s disk and run.log',
   timeout: 'the job took longer than allowed or stopped making progress; check the host, then retry',
   cancelled: 'the run was cancelled by a user',
   internal: 'an unexpected error in cosmos-workflow itself; the message and the worker log say more',

@@ -7,6 +7,7 @@ import { createPrompt } from '../../src/core/create-prompt.js';
 import { setFaults, type FaultMode } from '../../simulator/install.js';
 import { createPipelineHarness, makeUniqueInputs, type HarnessOptions, type PipelineHarness } from '../helpers/pipeline-harness.js';
 import { countStarts, expectIntactCompletedRun } from '../helpers/run-checks.js';
+import { runCosmos } from '../helpers/run-cosmos.js';
 
 /**
  * A container that leaves something other than its video in outputs/ (simulator test faults): a link to a host
@@ -42,6 +43,9 @@ describe('a job whose outputs folder holds', () => {
     expect(done.outputs?.files ?? []).toEqual([]);
     expect(await countStarts(harness.simHome, done.id)).toBe(1);
     await expectNothingDownloaded(harness, done.id);
+    const shown = await runCosmos(harness.configPath, ['show', done.id]);
+    expect(shown.stdout).toMatch(/output_invalid/);
+    expect(shown.stdout).toMatch(/not a regular file \(a link, a FIFO, a device\)/);
   });
 
   it('a symbolic link is refused the same way by the local transport', async () => {
