@@ -8,7 +8,7 @@ import type { Prompt, PromptInputs, VideoRef } from '../db/schema.js';
 import { probeMp4File } from '../gpu/mp4.js';
 import { checkControlVideos } from './control-videos.js';
 import { hashFile } from './file-hash.js';
-import { makeInputPoster } from './make-poster.js';
+import { addInputPosters } from './make-poster.js';
 import { InputError } from './input-error.js';
 import { findTextProblem } from './text-rules.js';
 
@@ -24,7 +24,7 @@ const inputFiles = { video: 'color.mp4', depth: 'depth.mp4', seg: 'segmentation.
 
 /**
  * Validates, hashes the input videos and stores the prompt; the same text and files return the existing prompt.
- * With `posterDir`, each input video gets a poster frame there.
+ * With `posterDir`, each input video gets a poster frame there, once every check has passed.
  */
 export async function createPrompt(
   db: Db, request: CreatePromptRequest, defaults: { negativePrompt: string; posterDir?: string },
@@ -32,7 +32,8 @@ export async function createPrompt(
   const text = checkText(request.text, 'prompt text');
   const negative = request.negativePrompt === undefined ? defaults.negativePrompt : checkText(request.negativePrompt, 'negative prompt');
   const name = request.name === undefined ? deriveName(text) : checkName(request.name);
-  const inputs = await readInputs(request.videoDir, defaults.posterDir);
+  const checked = await readInputs(request.videoDir);
+  const inputs = defaults.posterDir ? await addInputPosters(checked, defaults.posterDir) : checked;
   const modelType = request.modelType ?? 'transfer';
   const contentKey = computeContentKey(modelType, text, negative, inputs);
   return insertPrompt(db, { id: newPromptId(), name, modelType, promptText: text, negativePrompt: negative, inputs, contentKey });
@@ -60,29 +61,28 @@ export function deriveName(text: string): string {
   return (picked.length ? picked : words.slice(0, 3)).join('_').slice(0, 60) || 'prompt';
 }
 
-async function readInputs(videoDir: string, posterDir: string | undefined): Promise<PromptInputs> {
+async function readInputs(videoDir: string): Promise<PromptInputs> {
   const dir = resolve(videoDir);
   const dirStat = await stat(dir).catch(() => null);
   if (!dirStat) throw new InputError(`video directory ${dir} does not exist`);
   if (!dirStat.isDirectory()) throw new InputError(`${dir} is not a directory`);
-  const video = await readVideo(join(dir, inputFiles.video), true, posterDir);
+  const video = await readVideo(join(dir, inputFiles.video), true);
   if (!video) throw new InputError(`${dir} has no ${inputFiles.video} (the input video is required)`);
-  const depth = await readVideo(join(dir, inputFiles.depth), false, posterDir);
-  const seg = await readVideo(join(dir, inputFiles.seg), false, posterDir);
+  const depth = await readVideo(join(dir, inputFiles.depth), false);
+  const seg = await readVideo(join(dir, inputFiles.seg), false);
   const inputs = { video, ...(depth ? { depth } : {}), ...(seg ? { seg } : {}) };
   checkControlVideos(inputs);
   return inputs;
 }
 
-async function readVideo(path: string, required: boolean, posterDir: string | undefined): Promise<VideoRef | null> {
+async function readVideo(path: string, required: boolean): Promise<VideoRef | null> {
   const fileStat = await stat(path).catch(() => null);
   if (!fileStat) return null;
   if (!fileStat.isFile()) throw new InputError(`${path} is not a regular file`);
   try {
     const info = await probeMp4File(path);
     const { sha256, bytes } = await hashFile(path);
-    const poster = posterDir ? await makeInputPoster(path, sha256, posterDir) : undefined;
-    return { path, sha256, bytes, width: info.width, height: info.height, frames: info.frames, fps: info.fps, ...(poster ? { poster } : {}) };
+    return { path, sha256, bytes, width: info.width, height: info.height, frames: info.frames, fps: info.fps };
   } catch (error) {
     if (error instanceof InputError) throw error;
     const what = required ? 'input video' : `${basename(path)}`;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileRef, OutputFile } from '../db/schema.js';
+import type { FileRef, OutputFile, PromptInputs, VideoRef } from '../db/schema.js';
 import { hashFile } from './file-hash.js';
 
 const POSTER_TIMEOUT_MS = 60_000;
@@ -35,10 +35,27 @@ export async function makeOutputPosters(runDir: string, files: OutputFile[]): Pr
   return names;
 }
 
-/** The poster of a registered input, kept by the input's sha256 under `posterDir` (the same video, one poster). */
-export async function makeInputPoster(videoPath: string, sha256: string, posterDir: string): Promise<FileRef | undefined> {
+/**
+ * The poster of a registered input, kept by the input's sha256 under `posterDir`: the same video has one poster,
+ * made once (a prompt already recorded with it keeps a file that matches its record).
+ */
+export async function makeInputPoster(video: VideoRef, posterDir: string): Promise<FileRef | undefined> {
   await mkdir(posterDir, { recursive: true });
-  const path = join(posterDir, `${sha256}.jpg`);
-  if (!(await makePoster(videoPath, path))) return undefined;
+  const path = join(posterDir, `${video.sha256}.jpg`);
+  const existing = await lstat(path).catch(() => null);
+  if (!existing?.isFile() && !(await makePoster(video.path, path))) return undefined;
   return { path, ...(await hashFile(path)) };
+}
+
+/** The inputs with a poster on each video that ffmpeg can read; called only once the inputs passed every check. */
+export async function addInputPosters(inputs: PromptInputs, posterDir: string): Promise<PromptInputs> {
+  const withPoster = async (video: VideoRef): Promise<VideoRef> => {
+    const poster = await makeInputPoster(video, posterDir);
+    return poster ? { ...video, poster } : video;
+  };
+  return {
+    video: await withPoster(inputs.video),
+    ...(inputs.depth ? { depth: await withPoster(inputs.depth) } : {}),
+    ...(inputs.seg ? { seg: await withPoster(inputs.seg) } : {}),
+  };
 }

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeUniqueInputs } from '../helpers/pipeline-harness.js';
+import { countRows } from '../helpers/migrated-db.js';
+import { demoInputs, makeUniqueInputs } from '../helpers/pipeline-harness.js';
 import { createApiHarness, type ApiHarness } from './api-helpers.js';
 
 describe('the API serves a file only while it is what was recorded (real stack)', () => {
@@ -118,5 +119,27 @@ describe('the API serves a file only while it is what was recorded (real stack)'
     await withReplaced(outputPath, async () => {}, async () => {
       expect(await get(`/runs/${runId}/files/output.mp4`)).toMatchObject({ status: 404, body: { error: { code: 'file_missing' } } });
     });
+  });
+
+  it('records a poster for each registered input and serves it, and a refused prompt leaves no poster behind', async () => {
+    const shown = (await get(`/prompts/${promptId}`)).body.prompt.inputs;
+    expect(shown.video.posterUrl).toBe(`/prompts/${promptId}/inputs/video/poster`);
+    const poster = await api.app.request(shown.video.posterUrl, { headers: { Authorization: `Bearer ${api.config.api.token}` } });
+    expect(poster.status).toBe(200);
+    expect(poster.headers.get('content-type')).toBe('image/jpeg');
+    expect((await readFile(shown.video.poster.path)).equals(Buffer.from(await poster.arrayBuffer()))).toBe(true);
+
+    const posterDir = join(api.config.dataDir, 'posters');
+    const postersBefore = (await readdir(posterDir)).sort();
+    const rowsBefore = await countRows(api.h.db);
+    // depth.mp4 with another frame count than color.mp4: refused after both were read.
+    const mismatched = await mkdtemp(join(api.h.dir, 'mismatched-'));
+    await cp(join(demoInputs, 'color.mp4'), join(mismatched, 'color.mp4'));
+    await writeFile(join(mismatched, 'color.mp4'), Buffer.concat([await readFile(join(mismatched, 'color.mp4')), Buffer.from([0, 0, 0, 8, 0x66, 0x72, 0x65, 0x65])]));
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=1280x704:rate=24', '-frames:v', '10', '-pix_fmt', 'yuv420p', join(mismatched, 'depth.mp4')]);
+    const refused = await api.call('POST', '/prompts', { body: { text: 'a refused prompt', videoDir: mismatched } });
+    expect(refused.status).toBe(400);
+    expect((await readdir(posterDir)).sort()).toEqual(postersBefore);
+    expect(await countRows(api.h.db)).toEqual(rowsBefore);
   });
 });
