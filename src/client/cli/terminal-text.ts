@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 // C0 controls except tab and newline, DEL, C1 controls (0x9b is a one-byte CSI), and the bidirectional overrides and
 // isolates that can make text read differently from what it is.
 const unsafe = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -19,8 +17,10 @@ export function escapeTerminalText(text: string): string {
 }
 
 // Our own colours travel as markers (noncharacters and a per-process nonce, which stored text cannot know) until a
-// line is written; only then, after everything else was escaped, do they become escape sequences.
-const nonce = randomBytes(4).toString('hex');
+// line is written; only then, after everything else was escaped, do they become escape sequences. (Math.random,
+// not node:crypto: the nonce only has to differ from text written before the process started, and every CLI start
+// loads this module.)
+const nonce = Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
 const marker = new RegExp(`\uFDD0${nonce}([0-9;]*)\uFDD1`, 'g');
 
 export const colourMarker = (code: string) => `\uFDD0${nonce}${code}\uFDD1`;
