@@ -37,7 +37,7 @@ describe('a page on another origin, in the same headless Chromium that holds the
   let chromium: { browser: BrowserContext; close(): Promise<void> };
   let runId: string;
   let promptId: string;
-  const seen: { method: string; path: string; status: number; origin: string | null }[] = [];
+  const seen: { method: string; path: string; status: number; origin: string | null; withCookie: boolean }[] = [];
 
   beforeAll(async () => {
     api = await createApiHarness();
@@ -45,7 +45,10 @@ describe('a page on another origin, in the same headless Chromium that holds the
     const recording = new Hono();
     recording.all('*', async (c) => {
       const response = await api.app.fetch(c.req.raw);
-      seen.push({ method: c.req.method, path: c.req.path, status: response.status, origin: c.req.header('origin') ?? null });
+      seen.push({
+        method: c.req.method, path: c.req.path, status: response.status, origin: c.req.header('origin') ?? null,
+        withCookie: (c.req.header('cookie') ?? '').includes('cosmos_session_'),
+      });
       return response;
     });
     server = await startApiServer(recording, { bind: '127.0.0.1', port: 0, token: TOKEN });
@@ -79,7 +82,7 @@ describe('a page on another origin, in the same headless Chromium that holds the
     expect(cookies[0]!.value).not.toContain(TOKEN);
   });
 
-  for (const [kind, host] of [['another port of the same host (same site, so the cookie goes along)', '127.0.0.1'], ['another site', 'localhost']] as const) {
+  for (const [kind, host, cookieSent] of [['another port of the same host (same site, so the cookie goes along)', '127.0.0.1', true], ['another site', 'localhost', false]] as const) {
     it(`refuses text/plain JSON, a bodiless cancel, a beacon and a form post from ${kind}`, async () => {
       const before = await countRows(api.h.db);
       const from = seen.length;
@@ -96,6 +99,8 @@ describe('a page on another origin, in the same headless Chromium that holds the
       expect(attacks.filter((a) => a.origin !== `http://${host}:${attackerPort}`)).toEqual([]);
       expect(attacks.map((a) => `${a.method} ${a.path}`)).toEqual(expect.arrayContaining(['POST /prompts', 'POST /runs', `POST /runs/${runId}/cancel`]));
       expect(attacks.filter((a) => a.status < 400)).toEqual([]);
+      // SameSite=Strict keeps the cookie from another site only; from the same site it is the Origin check that holds.
+      expect(attacks.some((a) => a.withCookie)).toBe(cookieSent);
       expect(await countRows(api.h.db)).toEqual(before);
       expect((await findRun(api.h.db, runId))!.status).toBe('running');
     });
