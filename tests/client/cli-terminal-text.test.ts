@@ -60,6 +60,13 @@ describe('cosmos output of hostile stored text', () => {
     });
   }
 
+  it('prints --json with every control character as a JSON escape, and the same text after parsing', async () => {
+    const { stdout } = await runCosmos(h.configPath, ['show', promptId, '--json']);
+    expect(stdout).not.toMatch(raw);
+    expect(stdout).toContain('\\u009b31m \\u202eevil');
+    expect(JSON.parse(stdout).prompt.promptText).toBe(hostile);
+  });
+
   it('escapes a host\'s error text in `cosmos status`', async () => {
     const { code, stdout } = await runCosmos(h.configPath, ['status']);
     expect(code).toBe(1);

@@ -1,4 +1,4 @@
-import { colourMarker, renderTerminalText } from './terminal-text.js';
+import { colourMarker, escapeJsonForTerminal, renderTerminalText } from './terminal-text.js';
 
 /**
  * Terminal output: colours only on a TTY and never with NO_COLOR; `--json` bypasses all of it. Every line goes
@@ -16,7 +16,7 @@ export function createOutput(stream: NodeJS.WriteStream = process.stdout) {
       stream.write(`${renderTerminalText(text)}\n`);
     },
     json(value: unknown): void {
-      stream.write(`${JSON.stringify(value, null, 2)}\n`);
+      stream.write(`${escapeJsonForTerminal(JSON.stringify(value, null, 2))}\n`);
     },
     /** Goes to stderr so that stdout stays parseable. */
     warn(text: string): void {

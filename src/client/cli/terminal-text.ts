@@ -16,6 +16,14 @@ export function escapeTerminalText(text: string): string {
   });
 }
 
+/**
+ * JSON.stringify escapes C0 controls but leaves DEL, C1 (0x9b is a CSI to some terminals) and bidi controls raw;
+ * they can only occur inside strings, so \uXXXX escapes keep the document's meaning.
+ */
+export function escapeJsonForTerminal(json: string): string {
+  return json.replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 // Our own colours travel as markers (noncharacters and a per-process nonce, which stored text cannot know) until a
 // line is written; only then, after everything else was escaped, do they become escape sequences. (Math.random,
 // not node:crypto: the nonce only has to differ from text written before the process started, and every CLI start
