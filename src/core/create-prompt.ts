@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Db } from '../db/client.js';
 import { newPromptId } from '../db/ids.js';
@@ -62,7 +62,8 @@ export function deriveName(text: string): string {
 }
 
 async function readInputs(videoDir: string): Promise<PromptInputs> {
-  const dir = resolve(videoDir);
+  // The real directory is recorded: the API serves inputs only when no step below it is a symbolic link.
+  const dir = await realpath(resolve(videoDir)).catch(() => resolve(videoDir));
   const dirStat = await stat(dir).catch(() => null);
   if (!dirStat) throw new InputError(`video directory ${dir} does not exist`);
   if (!dirStat.isDirectory()) throw new InputError(`${dir} is not a directory`);

@@ -115,6 +115,14 @@ describe('the API serves a file only while it is what was recorded (real stack)'
     expect((await get(`/prompts/${promptId}/inputs/video`)).status).toBe(200);
   });
 
+  it('records the real directory of inputs given through a symbolic link, so they are served', async () => {
+    const linked = join(api.h.dir, 'linked-inputs');
+    await symlink(inputDir, linked);
+    const prompt = await api.call('POST', '/prompts', { body: { text: 'a paper boat, registered through a link', videoDir: linked } });
+    expect(prompt.body.prompt.inputs.video.path).toBe(join(inputDir, 'color.mp4'));
+    expect((await get(`/prompts/${prompt.body.prompt.id}/inputs/video`)).status).toBe(200);
+  });
+
   it('answers 404 file_missing for a recorded file that is gone', async () => {
     await withReplaced(outputPath, async () => {}, async () => {
       expect(await get(`/runs/${runId}/files/output.mp4`)).toMatchObject({ status: 404, body: { error: { code: 'file_missing' } } });
