@@ -120,6 +120,11 @@ describe('the API refuses what a web page on another site could send it (real se
     // A cookie made for another token (another stack on this machine) opens nothing here.
     const other = cookie.replace(/^cosmos_session_[0-9a-f]{12}/, 'cosmos_session_000000000000');
     expect((await rawRequest(`${server.url}/runs`, { headers: { Cookie: other } })).status).toBe(401);
+
+    // Signing out clears the cookie in the browser.
+    const out = await rawRequest(`${server.url}/session`, { method: 'DELETE', headers: { Cookie: cookie, Origin: server.url } });
+    expect(out.status).toBe(204);
+    expect(String(out.headers['set-cookie'])).toMatch(/^cosmos_session_[0-9a-f]{12}=; .*Max-Age=0/);
   });
 
   it('tells an unauthenticated /health caller only ok or not ok, and an authenticated one what answers', async () => {

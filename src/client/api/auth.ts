@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { z } from 'zod';
 import { ApiError } from './errors.js';
 import { hasSameOriginSignal, isUnsafeMethod } from './request-origin.js';
 import { createSessionCookie } from './session-cookie.js';
 import { readBody } from './validate.js';
-import { z } from 'zod';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
