@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { prompts, runs, type FailureKind, type RunStage, type RunStatus } from '../schema.js';
+import { preparedOnce } from './prepared.js';
 import {
   afterPageKey, decodeListCursor, decodeSearchCursor, encodeListCursor, encodeSearchCursor, InvalidCursorError, pageKeyColumn, type PageKey,
 } from './page-cursor.js';
@@ -46,11 +47,17 @@ const runColumns = {
 export async function listPromptPage(db: Db, filters: PromptFilters = {}): Promise<PromptPage> {
   const limit = clampLimit(filters.limit);
   const key = filters.cursor !== undefined ? requireListKey(filters.cursor) : undefined;
-  const page = splitPage(await selectPrompts(db, and(
-    filters.modelType !== undefined ? eq(prompts.modelType, filters.modelType) : undefined,
-    filters.since !== undefined ? gte(prompts.createdAt, filters.since) : undefined,
-    key ? afterPageKey(prompts.createdAt, prompts.id, key) : undefined,
-  ), limit), limit);
+  const values: Record<string, unknown> = { modelType: filters.modelType, since: filters.since?.toISOString(), at: key?.at, id: key?.id };
+  const present = Object.keys(values).filter((name) => values[name] !== undefined);
+  const statement = preparedOnce(db, `prompts:${present.join(',')}`, () => {
+    const when = (name: string, condition: () => SQL) => (present.includes(name) ? condition() : undefined);
+    return db.select(promptColumns).from(prompts).where(and(
+      when('modelType', () => eq(prompts.modelType, sql.placeholder('modelType'))),
+      when('since', () => sql`${prompts.createdAt} >= ${sql.placeholder('since')}::timestamptz`),
+      when('at', () => afterPageKey(prompts.createdAt, prompts.id, { at: sql.placeholder('at'), id: sql.placeholder('id') })),
+    )).orderBy(desc(prompts.createdAt), desc(prompts.id)).limit(sql.placeholder('limit')).prepare('list_prompts');
+  });
+  const page = splitPage(await statement.execute({ ...values, limit: limit + 1 }), limit);
   return { prompts: page.items, nextCursor: page.last ? encodeListCursor(page.last) : null };
 }
 
@@ -58,16 +65,28 @@ export async function listPromptPage(db: Db, filters: PromptFilters = {}): Promi
 export async function listRunPage(db: Db, filters: RunFilters = {}): Promise<RunPage> {
   const limit = clampLimit(filters.limit);
   const key = filters.cursor !== undefined ? requireListKey(filters.cursor) : undefined;
-  const page = splitPage(await selectRuns(db, and(
-    filters.status !== undefined ? eq(runs.status, filters.status) : undefined,
-    filters.modelType !== undefined ? eq(runs.modelType, filters.modelType) : undefined,
-    filters.promptId !== undefined ? eq(runs.promptId, filters.promptId) : undefined,
-    filters.batchId !== undefined ? eq(runs.batchId, filters.batchId) : undefined,
-    filters.host !== undefined ? eq(runs.gpuHost, filters.host) : undefined,
-    filters.since !== undefined ? gte(runs.createdAt, filters.since) : undefined,
-    key ? afterPageKey(runs.createdAt, runs.id, key) : undefined,
-  ), limit), limit);
+  const values: Record<string, unknown> = {
+    status: filters.status, modelType: filters.modelType, promptId: filters.promptId, batchId: filters.batchId, host: filters.host,
+    since: filters.since?.toISOString(), at: key?.at, id: key?.id,
+  };
+  const present = Object.keys(values).filter((name) => values[name] !== undefined);
+  const statement = preparedOnce(db, `runs:${present.join(',')}`, () => prepareRunPage(db, new Set(present)));
+  const page = splitPage(await statement.execute({ ...values, limit: limit + 1 }), limit);
   return { runs: page.items, nextCursor: page.last ? encodeListCursor(page.last) : null };
+}
+
+function prepareRunPage(db: Db, present: Set<string>) {
+  const value = (name: string) => sql.placeholder(name);
+  const when = (name: string, condition: () => SQL) => (present.has(name) ? condition() : undefined);
+  return db.select(runColumns).from(runs).innerJoin(prompts, eq(prompts.id, runs.promptId)).where(and(
+    when('status', () => eq(runs.status, value('status'))),
+    when('modelType', () => eq(runs.modelType, value('modelType'))),
+    when('promptId', () => eq(runs.promptId, value('promptId'))),
+    when('batchId', () => eq(runs.batchId, value('batchId'))),
+    when('host', () => eq(runs.gpuHost, value('host'))),
+    when('since', () => sql`${runs.createdAt} >= ${value('since')}::timestamptz`),
+    when('at', () => afterPageKey(runs.createdAt, runs.id, { at: value('at'), id: value('id') })),
+  )).orderBy(desc(runs.createdAt), desc(runs.id)).limit(value('limit')).prepare('list_runs');
 }
 
 export const listPrompts = async (db: Db, filters: PromptFilters = {}) => (await listPromptPage(db, filters)).prompts;

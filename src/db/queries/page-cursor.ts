@@ -11,7 +11,7 @@ export const pageKeyColumn = (createdAt: AnyColumn) =>
   sql<string>`to_char(${createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** Rows strictly after the key in (created_at desc, id desc) order; the (…, created_at, id) indexes serve it. */
-export const afterPageKey = (createdAt: AnyColumn, id: AnyColumn, key: PageKey): SQL =>
+export const afterPageKey = (createdAt: AnyColumn, id: AnyColumn, key: { at: unknown; id: unknown }): SQL =>
   sql`(${createdAt}, ${id}) < (${key.at}::timestamptz, ${key.id})`;
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

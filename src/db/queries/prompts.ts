@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { prompts, type NewPrompt, type Prompt } from '../schema.js';
+import { preparedOnce } from './prepared.js';
 
 /** Inserts the prompt unless one with the same content key exists; returns whichever row is stored. */
 export async function insertPrompt(db: Db, prompt: NewPrompt): Promise<{ prompt: Prompt; created: boolean }> {
@@ -12,6 +13,7 @@ export async function insertPrompt(db: Db, prompt: NewPrompt): Promise<{ prompt:
 }
 
 export async function findPrompt(db: Db, id: string): Promise<Prompt | undefined> {
-  const [row] = await db.select().from(prompts).where(eq(prompts.id, id));
+  const statement = preparedOnce(db, 'findPrompt', () => db.select().from(prompts).where(eq(prompts.id, sql.placeholder('id'))).prepare('find_prompt'));
+  const [row] = await statement.execute({ id });
   return row;
 }

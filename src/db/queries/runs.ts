@@ -3,6 +3,7 @@ import type { Db } from '../client.js';
 import {
   runEvents, runs, type FailureKind, type NewRun, type Run, type RunEvent, type RunOutputs, type RunStage,
 } from '../schema.js';
+import { preparedOnce } from './prepared.js';
 
 const openStatuses = ['pending', 'running'] as const;
 
@@ -17,7 +18,8 @@ export async function insertRunIfAbsent(db: Db, run: NewRun): Promise<void> {
 }
 
 export async function findRun(db: Db, id: string): Promise<Run | undefined> {
-  const [row] = await db.select().from(runs).where(eq(runs.id, id));
+  const statement = preparedOnce(db, 'findRun', () => db.select().from(runs).where(eq(runs.id, sql.placeholder('id'))).prepare('find_run'));
+  const [row] = await statement.execute({ id });
   return row;
 }
 
