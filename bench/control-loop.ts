@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { startInference, waitForRun } from '../src/client/runs.js';
+import { startInference, waitForRun, workflowIdForRun } from '../src/client/runs.js';
 import { connectTemporal } from '../src/client/temporal.js';
 import { loadConfig } from '../src/config.js';
 import { createPrompt } from '../src/core/create-prompt.js';
@@ -26,9 +26,9 @@ import { startEmbeddedStack } from '../src/services/embedded-stack.js';
 import { installSimulator, listSimContainers } from '../simulator/install.js';
 import { makeUniqueInputs } from '../tests/helpers/unique-inputs.js';
 import { startSshd } from '../tests/helpers/sshd.js';
-import { childPidsOf, commandOf, machineCpuSeconds, treeCpuSeconds } from './process-cpu.js';
+import { childPidsOf, commandOf, machineCpuSeconds, ownCpuSeconds, treeCpuSeconds } from './process-cpu.js';
 import { printTable } from './print-table.js';
-import { summarize } from './summarize.js';
+import { summarize } from './timing.js';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { singles: { type: 'string', default: '5' }, burst: { type: 'string', default: '200' }, gpus: { type: 'string', default: '8' } } });
@@ -52,7 +52,9 @@ await writeFile(join(dir, 'cosmos.toml'), [
 ].join('\n'));
 const config = loadConfig({ COSMOS_CONFIG: join(dir, 'cosmos.toml') }, dir);
 const stack = await startEmbeddedStack(config);
-const worker = spawn(process.execPath, [join(root, 'dist', 'src', 'worker.js')], {
+// BENCH_WORKER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the worker alone.
+const workerNodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const worker = spawn(process.execPath, [...workerNodeArgs, join(root, 'dist', 'src', 'worker.js')], {
   env: { ...process.env, COSMOS_CONFIG: join(dir, 'cosmos.toml'), DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress, COSMOS_LOG_LEVEL: 'ERROR' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
@@ -63,8 +65,22 @@ const deps = { db, temporal: temporal.client, config };
 // The bench's own children are Temporal, PostgreSQL, the worker and sshd; sshd (and the simulator under it) is the host side.
 const orchestratorPids = () => childPidsOf(process.pid).filter((pid) => !commandOf(pid).startsWith('sshd'));
 
-interface Timed { overhead: number; endToEnd: number; container: number }
-async function runOnce(promptId: string): Promise<Timed & { runId: string }> {
+/** Each event of the run's workflow history, in ms since the workflow started (BENCH_TIMELINE=1). */
+async function printTimeline(runId: string): Promise<void> {
+  const history = await temporal.client.workflow.getHandle(workflowIdForRun(runId)).fetchHistory();
+  const events = history.events ?? [];
+  const t0 = Number(events[0]?.eventTime?.seconds ?? 0) * 1000 + (events[0]?.eventTime?.nanos ?? 0) / 1e6;
+  for (const event of events) {
+    const t = Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+    const type = event.activityTaskScheduledEventAttributes?.activityType?.name ?? '';
+    console.log(`${(t - t0).toFixed(0).padStart(6)} ms  ${String(event.eventType)} ${type}`);
+  }
+}
+
+interface Timed { runId: string; overhead: number; endToEnd: number; container: number; phases: number[] }
+/** created → started (workflow picked it up) → start recorded (inputs staged) → container running → exited → completed. */
+const phaseNames = ['submit → workflow', 'staging inputs', 'docker run', 'container', 'exit → completed'];
+async function runOnce(promptId: string): Promise<Timed> {
   const { run } = await startInference(deps, { promptId });
   const done = await waitForRun(deps, run.id);
   if (done.status !== 'completed') throw new Error(`run ${run.id} ended ${done.status}: ${done.errorMessage}`);
@@ -72,7 +88,10 @@ async function runOnce(promptId: string): Promise<Timed & { runId: string }> {
   if (!container) throw new Error(`no container for ${run.id}`);
   const containerSeconds = (Date.parse(container.finishedAt) - Date.parse(container.startedAt)) / 1000;
   const endToEnd = (done.completedAt!.getTime() - done.createdAt.getTime()) / 1000;
-  return { runId: run.id, endToEnd, container: containerSeconds, overhead: endToEnd - containerSeconds };
+  const at = [done.createdAt.getTime(), done.startedAt!.getTime(), done.containerStartedAt!.getTime(),
+    Date.parse(container.startedAt), Date.parse(container.finishedAt), done.completedAt!.getTime()];
+  const phases = at.slice(1).map((t, i) => (t - at[i]!) / 1000);
+  return { runId: run.id, endToEnd, container: containerSeconds, overhead: endToEnd - containerSeconds, phases };
 }
 
 async function countHostOperations(): Promise<{ commands: number; sftp: number }> {
@@ -105,6 +124,7 @@ try {
     cold.push(await runOnce(fresh.id));
     warm.push(await runOnce(warmPrompt.id));
   }
+  if (process.env.BENCH_TIMELINE) await printTimeline(warm.at(-1)!.runId);
   for (const [label, samples] of [['single job, cold (inputs uploaded)', cold], ['single job, warm (inputs cached)', warm]] as const) {
     const overhead = summarize(samples.map((s) => s.overhead));
     const container = summarize(samples.map((s) => s.container));
@@ -112,10 +132,14 @@ try {
   }
   console.log(`\n${singles} cold and ${singles} warm single runs, interleaved; seconds min / median / max`);
   printTable(['what', 'overhead (s)', 'container (s)'], rows);
+  console.log('\nwhere a single run spends its time (median seconds)');
+  printTable(['phase', 'cold', 'warm'], phaseNames.map((name, i) => [name,
+    summarize(cold.map((s) => s.phases[i]!)).median.toFixed(3), summarize(warm.map((s) => s.phases[i]!)).median.toFixed(3)]));
 
   const opsBefore = await countHostOperations();
   const xactBefore = await databaseTransactions();
   const workerBefore = treeCpuSeconds(worker.pid!);
+  const workerOwnBefore = ownCpuSeconds(worker.pid!);
   const orchestratorBefore = orchestratorPids().reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
   const machineBefore = machineCpuSeconds();
   const selfBefore = process.cpuUsage();
@@ -127,6 +151,7 @@ try {
   const self = process.cpuUsage(selfBefore);
   const machine = machineCpuSeconds() - machineBefore;
   const workerCpu = treeCpuSeconds(worker.pid!) - workerBefore;
+  const workerOwn = ownCpuSeconds(worker.pid!) - workerOwnBefore;
   const orchestrator = orchestratorPids().reduce((sum, pid) => sum + treeCpuSeconds(pid), 0) - orchestratorBefore;
   const benchSelf = (self.user + self.system) / 1e6;
   const ops = await countHostOperations();
@@ -134,7 +159,8 @@ try {
   const per = (n: number) => (n / burst).toFixed(n / burst < 10 ? 3 : 1);
   console.log(`\n${burst} short runs on one host with ${gpus} simulated GPUs: ${wall.toFixed(1)} s wall, ${failed.length} not completed`);
   printTable(['per run', 'value'], [
-    ['worker CPU (s)', per(workerCpu)],
+    ['worker CPU, the worker process itself (s)', per(workerOwn)],
+    ['worker CPU with its children (ffmpeg posters) (s)', per(workerCpu)],
     ['orchestrator CPU: worker + Temporal + PostgreSQL (s)', per(orchestrator)],
     ['GPU-host side CPU: sshd + simulator, rest of machine (s)', per(machine - orchestrator - benchSelf)],
     ['benchmark client CPU (s)', per(benchSelf)],

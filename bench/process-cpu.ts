@@ -26,6 +26,12 @@ export function treeCpuSeconds(pid: number): number {
   return own + childPidsOf(pid).reduce((sum, child) => sum + treeCpuSeconds(child), 0);
 }
 
+/** CPU seconds of the process itself (all its threads), without its children. */
+export function ownCpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / ticksPerSecond : 0;
+}
+
 /** CPU seconds the whole machine has spent busy (every core, everything but idle and iowait). */
 export function machineCpuSeconds(): number {
   const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');

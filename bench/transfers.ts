@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printTable } from './print-table.js';
-import { summarize } from './summarize.js';
+import { summarize } from './timing.js';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -45,14 +45,16 @@ function parseRate(text: string): number {
   return (Number(match[1]) * { k: 1e3, m: 1e6, g: 1e9, '': 1 }[(match[2] ?? '').toLowerCase() as 'k' | 'm' | 'g' | '']) / 8;
 }
 
+const summarizeOrZero = (values: number[]) => (values.length ? summarize(values) : { min: 0, median: 0, max: 0 });
+
 const rows: string[][] = [];
 for (const link of values.links!.split(',')) {
   const samples = await runRound(link === 'wan' ? Number(values['rtt-ms']) / 2 : 0);
   const label = link === 'wan' ? `wan (${values['rtt-ms']} ms RTT, ${values.rate})` : 'loopback';
   for (const direction of ['upload', 'download']) {
-    const scp = summarize(samples.filter((s) => s.tool === 'scp' && s.direction === direction).map((s) => s.mbPerSecond));
+    const scp = summarizeOrZero(samples.filter((s) => s.tool === 'scp' && s.direction === direction).map((s) => s.mbPerSecond));
     for (const tool of values.tools!.split(',')) {
-      const figures = summarize(samples.filter((s) => s.tool === tool && s.direction === direction).map((s) => s.mbPerSecond));
+      const figures = summarizeOrZero(samples.filter((s) => s.tool === tool && s.direction === direction).map((s) => s.mbPerSecond));
       rows.push([`${label} ${direction}`, tool, figures.min.toFixed(0), figures.median.toFixed(0), figures.max.toFixed(0),
         scp.median ? `${(figures.median / scp.median).toFixed(2)}×` : '-']);
     }

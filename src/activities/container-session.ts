@@ -5,7 +5,7 @@ import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import {
   buildDockerRunArgv, completionMarker, ContainerStartError, formatEnvFile, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
 } from '../gpu/docker.js';
-import { chooseGpus, listBusyGpus } from '../gpu/gpu-allocation.js';
+import { busyGpusOf, chooseGpus, listOurContainers } from '../gpu/gpu-allocation.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
 import { readLogTail, syncLogTail } from '../gpu/log-sync.js';
 import { HostUnreachableError } from '../gpu/remote-command-error.js';
@@ -18,6 +18,9 @@ function withHostLock<T>(host: string, action: () => Promise<T>): Promise<T> {
   hostLocks.set(host, result.catch(() => undefined));
   return result;
 }
+// Counts `docker run`s per host in this process: a listing read before the last one no longer says which GPUs are free.
+const startsByHost = new Map<string, number>();
+const startsOn = (host: string) => startsByHost.get(host) ?? 0;
 
 export interface StartRequest extends Omit<ContainerJob, 'gpuDevices'> {
   /** The runs this container serves: its start is recorded on each of them before `docker run`. */
@@ -25,32 +28,44 @@ export interface StartRequest extends Omit<ContainerJob, 'gpuDevices'> {
 }
 
 /**
- * Exactly one start per container name. Inspect first: present → attach (a failed start is a failure, not a
+ * Exactly one start per container name. Look first: present → attach (a failed start is a failure, not a
  * container to wait for). Absent → if a start was ever recorded for this name the container was lost (host
  * reboot, docker rm) and is never started again; otherwise record the start, then `docker run`. A name conflict
  * means another worker won the race → attach.
  */
 export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: StartRequest, gpuCount: number): Promise<{ attached: boolean }> {
   const { config, transport } = host;
-  const found = await inspectContainer(transport, config.docker, job.name);
-  if (found) {
-    refuseFailedStart(job.name, found);
-    return { attached: true };
-  }
+  // One listing answers both "is it there?" and "which GPUs are free?"; inspect only a container that is there.
+  const startsBefore = startsOn(config.name);
+  let listing = await listOurContainers(transport, config.docker);
+  const attach = async () => {
+    const found = await inspectContainer(transport, config.docker, job.name);
+    if (found) refuseFailedStart(job.name, found);
+    return found !== null;
+  };
+  if (listing.some((c) => c.name === job.name) && (await attach())) return { attached: true };
   await refuseLostContainer(deps, host, job);
   const attached = await withHostLock(config.name, async () => {
-    if (await inspectContainer(transport, config.docker, job.name)) return true;
-    await refuseLostContainer(deps, host, job);
-    const gpuDevices = await waitForFreeGpus(deps, host, gpuCount, job.name);
+    // Another start on this host went first: what the listing said may no longer hold.
+    if (startsOn(config.name) !== startsBefore) {
+      listing = await listOurContainers(transport, config.docker);
+      if (listing.some((c) => c.name === job.name)) return true;
+      await refuseLostContainer(deps, host, job);
+    }
+    const gpuDevices = await waitForFreeGpus(deps, host, gpuCount, job.name, busyGpusOf(listing));
     const envFile = await writeEnvFile(host, job);
     await markContainerStarting(deps.db, job.runIds, job.name);
     try {
-      return (await startContainer(transport, buildDockerRunArgv(config, { ...job, gpuDevices, ...(envFile ? { envFile } : {}) }), invokedMarker(host, job))) === 'already-exists';
+      const argv = buildDockerRunArgv(config, { ...job, gpuDevices, ...(envFile ? { envFile } : {}) });
+      return (await startContainer(transport, argv, invokedMarker(host, job))) === 'already-exists';
     } catch (error) {
       // Only when the command provably never reached the host may a later attempt start it after all.
       if (error instanceof HostUnreachableError && error.beforeCommand) await clearContainerStarting(deps.db, job.runIds, job.name);
       if (error instanceof ContainerStartError) throw ApplicationFailure.nonRetryable(error.message, 'container_failed');
       throw error;
+    } finally {
+      // Also when the outcome is unknown (a dropped link): the next start must look again.
+      startsByHost.set(config.name, startsOn(config.name) + 1);
     }
   });
   if (attached) refuseFailedStart(job.name, await inspectContainer(transport, config.docker, job.name));
@@ -97,9 +112,9 @@ function refuseFailedStart(name: string, state: ContainerState | null): void {
   throw ApplicationFailure.nonRetryable(`container ${name} could not start: ${state.error}`, 'container_failed');
 }
 
-async function waitForFreeGpus(deps: ActivityDeps, { config, transport }: GpuHost, count: number, name: string): Promise<number[]> {
-  for (;;) {
-    const devices = chooseGpus(config.gpus, await listBusyGpus(transport, config.docker), count);
+async function waitForFreeGpus(deps: ActivityDeps, { config, transport }: GpuHost, count: number, name: string, busy: Set<number>): Promise<number[]> {
+  for (let seen = busy; ; seen = busyGpusOf(await listOurContainers(transport, config.docker))) {
+    const devices = chooseGpus(config.gpus, seen, count);
     if (devices) return devices;
     // Another process (a second worker during a rolling restart, or a person) holds the GPUs: wait, visibly.
     heartbeat({ containerName: name, phase: 'waiting for a free GPU' });

@@ -3,7 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hashFile } from '../core/file-hash.js';
 import type { OutputFile } from '../db/schema.js';
 import { HostUnreachableError } from '../gpu/remote-command-error.js';
-import { NotARegularFileError, sha256OfRegularFileOnHost } from '../gpu/regular-file-hash.js';
+import { sha256OfRegularFilesOnHost } from '../gpu/regular-file-hash.js';
 import { checkOutputEntries, refuseOutput } from './output-entries.js';
 import type { GpuHost } from './deps.js';
 
@@ -22,33 +22,43 @@ export async function fetchVerifiedFiles(
     return [];
   });
   const entries = checkOutputEntries(listed, { host: config.name, maxFileBytes: config.max_output_file_size, maxRunBytes: config.max_run_output_size });
+  const fetched: { name: string; remotePath: string; localPath: string; partial: string; size: number; got: { bytes: number; sha256: string } }[] = [];
   const files: OutputFile[] = [];
-  for (const entry of entries) {
-    const remotePath = `${remoteDir}/${entry.name}`;
-    const name = renames[entry.name] ?? entry.name;
-    const localPath = `${localDir}/${name}`;
-    const partial = `${localPath}.partial`;
-    try {
-      const got = await transport.download(remotePath, partial, {
+  try {
+    for (const entry of entries) {
+      const remotePath = `${remoteDir}/${entry.name}`;
+      const name = renames[entry.name] ?? entry.name;
+      const localPath = `${localDir}/${name}`;
+      const partial = `${localPath}.partial`;
+      fetched.push({ name, remotePath, localPath, partial, size: entry.size, got: { bytes: 0, sha256: '' } });
+      fetched.at(-1)!.got = await transport.download(remotePath, partial, {
         signal: cancellationSignal(),
         ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
         onProgress: (bytes) => heartbeat({ phase: 'downloading', file: entry.name, bytes }),
       });
-      const remoteHash = await sha256OfRegularFileOnHost(transport, remotePath).catch((error: unknown) => {
-        throw error instanceof NotARegularFileError ? refuseOutput(`output ${entry.name} on ${config.name} is no longer a regular file; only regular files are downloaded`) : error;
-      });
-      if (got.bytes !== entry.size || got.sha256 !== remoteHash) {
-        throw new Error(`${entry.name} arrived damaged (${got.bytes}/${entry.size} bytes, sha256 ${got.sha256} vs ${remoteHash}); retrying`);
-      }
-      await rename(partial, localPath);
-      files.push({ name, path: localPath, bytes: got.bytes, sha256: got.sha256 });
-    } catch (error) {
-      // A failed download (dropped link, full disk, damage) leaves nothing behind: not its partial file, and not the
-      // files this attempt already fetched (unrecorded, and the next attempt fetches them again).
-      await rm(partial, { force: true });
-      for (const file of files) await rm(file.path, { force: true });
-      throw error;
     }
+    // Every file's host-side hash in one command, after all were copied.
+    const hashes = await sha256OfRegularFilesOnHost(transport, fetched.map((f) => f.remotePath));
+    for (const [i, file] of fetched.entries()) {
+      const remoteHash = hashes[i];
+      const remoteName = file.remotePath.slice(remoteDir.length + 1);
+      if (remoteHash === null || remoteHash === undefined) {
+        throw refuseOutput(`output ${remoteName} on ${config.name} is no longer a regular file; only regular files are downloaded`);
+      }
+      if (file.got.bytes !== file.size || file.got.sha256 !== remoteHash) {
+        throw new Error(`${remoteName} arrived damaged (${file.got.bytes}/${file.size} bytes, sha256 ${file.got.sha256} vs ${remoteHash}); retrying`);
+      }
+    }
+    for (const file of fetched) {
+      await rename(file.partial, file.localPath);
+      files.push({ name: file.name, path: file.localPath, bytes: file.got.bytes, sha256: file.got.sha256 });
+    }
+  } catch (error) {
+    // A failed download (dropped link, full disk, damage) leaves nothing behind: no partial file, and none of the
+    // files this attempt already fetched (unrecorded, and the next attempt fetches them again).
+    for (const file of fetched) await rm(file.partial, { force: true });
+    for (const file of files) await rm(file.path, { force: true });
+    throw error;
   }
   return files;
 }

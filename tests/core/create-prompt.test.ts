@@ -71,7 +71,7 @@ describe('createPrompt', () => {
   });
 
   it('takes a depth.mp4 of another size in the same aspect bucket, which Cosmos resizes', async () => {
-    const { prompt } = await createPrompt(db, { text: 'same bucket, other size', ...await inputsWith({ size: '640x360', frames: 121 }) }, defaults);
+    const { prompt } = await createPrompt(db, { ...await inputsWith({ size: '640x360', frames: 121 }), text: 'same bucket, other size' }, defaults);
     expect(prompt.inputs.depth).toMatchObject({ width: 640, height: 360, frames: 121 });
   });
 

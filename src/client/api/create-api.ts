@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health.js';
 import { hostRoutes, type HostStatusSource } from './routes/hosts.js';
 import { promptRoutes } from './routes/prompts.js';
 import { runRoutes } from './routes/runs.js';
+import { shareIdenticalReads } from './share-identical-reads.js';
 
 export interface ApiOptions {
   /** Largest accepted request body; bigger ones get 413. */
@@ -58,6 +59,7 @@ export function createApi(deps: ClientDeps, options: ApiOptions = {}): Hono {
   app.route('/session', auth.sessionRoutes());
 
   app.use('*', auth.require);
+  app.use('*', shareIdenticalReads());
 
   app.route('/prompts', promptRoutes(deps));
   app.route('/runs', runRoutes(deps, { pollIntervalMs, maxEventStreams, logError }));
