@@ -131,8 +131,8 @@ export interface FollowOptions {
 }
 
 /**
- * Copies the container's log until the container stops. The log is read over SFTP (no command on the host) often
- * in the first seconds, when a short job ends, then every poll interval; `docker inspect` runs every few polls, and
+ * Copies the container's log until the container stops. The log is read over SFTP (no command on the host) four
+ * times a second in the first seconds, when a short job ends, then every poll interval; `docker inspect` runs every few polls, and
  * at once when the log shows the launcher's completion line. A user's cancel stops the container; a worker
  * shutdown or a timeout leaves it running for the next attempt. A container whose log has not grown for the hang
  * timeout is killed and reported as `timeout`; one that vanished mid-run is `container_lost`.
@@ -144,6 +144,7 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
   let finishing = false;
   let finishingPolls = 0;
   let inspectedAt = 0;
+  let heartbeatAt = 0;
   let state: ContainerState | null = null;
   try {
     for (;;) {
@@ -159,7 +160,10 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
       }
       const { phase, progress } = await options.onLog(fresh.text);
       await fresh.commit();
-      heartbeat({ containerName: options.name, phase, progress, logOffset: await localSize(options.localLog) });
+      if (fresh.text || Date.now() - heartbeatAt >= 1000) {
+        heartbeatAt = Date.now();
+        heartbeat({ containerName: options.name, phase, progress, logOffset: await localSize(options.localLog) });
+      }
       if (!state) {
         throw ApplicationFailure.nonRetryable(
           `container ${options.name} disappeared from ${config.name} while it ran (host reboot, docker rm or prune)`, 'container_lost');
@@ -191,11 +195,11 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
 /** `docker inspect` (a command on the host) every few polls; the log read between them is one SFTP stat. */
 export const inspectEveryMs = (pollIntervalMs: number) => pollIntervalMs * 3;
 
-/** 200 ms for the first 10 s of a container (short jobs end there), then rising to the poll interval by 30 s. */
+/** 250 ms for the first 5 s of a container (short jobs end there), then rising to the poll interval by 15 s. */
 export function followDelayMs(elapsedMs: number, pollIntervalMs: number): number {
-  const fast = Math.min(200, pollIntervalMs);
-  if (elapsedMs < 10_000) return fast;
-  return Math.min(pollIntervalMs, fast + ((pollIntervalMs - fast) * (elapsedMs - 10_000)) / 20_000);
+  const fast = Math.min(250, pollIntervalMs);
+  if (elapsedMs < 5_000) return fast;
+  return Math.min(pollIntervalMs, fast + ((pollIntervalMs - fast) * (elapsedMs - 5_000)) / 10_000);
 }
 
 const localSize = (path: string) => stat(path).then((s) => s.size, () => 0);

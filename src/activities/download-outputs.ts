@@ -34,10 +34,16 @@ export function createDownloadActivities(deps: ActivityDeps) {
       if (primary && !fetched.some((f) => f.name === primary)) {
         throw ApplicationFailure.nonRetryable(`the container exited 0 but wrote no ${primary} on ${host.config.name}`, 'output_invalid');
       }
-      await updateRunProgress(deps.db, input.runId, 'verifying', 0.97);
-      const video = primary ? await verifyVideo(`${runDir}/${primary}`) : undefined;
-      const enhancedText = primary ? undefined : await readEnhancedText(`${runDir}/run.log`);
-      const files = await writeManifest(input.runId, runDir, fetched, [...Object.keys(plan.texts), 'run.log', ...(await makeOutputPosters(runDir, fetched))]);
+      // Posters are made while the outputs are checked: ffmpeg runs in its own process.
+      const posters = makeOutputPosters(runDir, fetched);
+      const checked = (async () => {
+        await updateRunProgress(deps.db, input.runId, 'verifying', 0.97);
+        const video = primary ? await verifyVideo(`${runDir}/${primary}`) : undefined;
+        const enhancedText = primary ? undefined : await readEnhancedText(`${runDir}/run.log`);
+        return { video, enhancedText };
+      })();
+      const [{ video, enhancedText }, posterNames] = await Promise.all([checked, posters]);
+      const files = await writeManifest(input.runId, runDir, fetched, [...Object.keys(plan.texts), 'run.log', ...posterNames]);
       await addRunEvent(deps.db, { runId: input.runId, stage: 'verifying', progress: 0.99, message: 'outputs verified' });
       return {
         runDir, files, logPath: `${runDir}/run.log`,
