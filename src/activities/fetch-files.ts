@@ -32,6 +32,8 @@ export async function fetchVerifiedFiles(
       const partial = `${localPath}.partial`;
       fetched.push({ name, remotePath, localPath, partial, size: entry.size, got: { bytes: 0, sha256: '' } });
       fetched.at(-1)!.got = await transport.download(remotePath, partial, {
+        // Never more than was listed: a file swapped after the listing (a link to /dev/zero) cannot stream for ever.
+        maxBytes: entry.size,
         signal: cancellationSignal(),
         ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
         onProgress: (bytes) => heartbeat({ phase: 'downloading', file: entry.name, bytes }),

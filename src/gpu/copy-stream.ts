@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { TransferOptions, TransferResult } from './transport.js';
+import { TransferTooLargeError, type TransferOptions, type TransferResult } from './transport.js';
 
 /** Pipes source into sink while counting, hashing, reporting progress and honouring a rate limit. */
 export async function copyStream(
@@ -13,6 +13,9 @@ export async function copyStream(
   const started = Date.now();
   async function* meter(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of chunks) {
+      if (options.maxBytes !== undefined && bytes + chunk.length > options.maxBytes) {
+        throw new TransferTooLargeError(`the file holds more than the ${options.maxBytes} bytes expected; stopped reading it`);
+      }
       hash.update(chunk);
       bytes += chunk.length;
       options.onProgress?.(bytes, total);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open as openLocal } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SFTPWrapper } from 'ssh2';
-import type { TransferOptions, TransferResult } from './transport.js';
+import { TransferTooLargeError, type TransferOptions, type TransferResult } from './transport.js';
 
 /**
  * Chunk and depth were picked with `npm run bench:transfers`: one request in flight (what ssh2's streams do) waits
@@ -104,6 +104,9 @@ export async function downloadPipelined(
             break;
           }
           data = Buffer.concat([data, rest]);
+        }
+        if (options.maxBytes !== undefined && done + data.length > options.maxBytes) {
+          throw new TransferTooLargeError(`${remotePath} holds more than the ${options.maxBytes} bytes expected; stopped reading it`);
         }
         hash.update(data);
         await local.write(data, 0, data.length, request.at);

@@ -16,6 +16,8 @@ export interface TransferOptions {
   onProgress?: (transferred: number, total: number) => void;
   /** Bytes per second; unset = as fast as the link allows. */
   rateLimit?: number;
+  /** A download that would bring more than this many bytes stops with TransferTooLargeError before it does. */
+  maxBytes?: number;
 }
 
 export interface TransferResult { bytes: number; sha256: string }
@@ -47,4 +49,9 @@ export interface GpuHostTransport {
   symlink(target: string, linkPath: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A file that turned out bigger than it may be (it grew, or was swapped for something else, after it was listed). */
+export class TransferTooLargeError extends Error {
+  override readonly name = 'TransferTooLargeError';
 }

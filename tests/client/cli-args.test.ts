@@ -44,6 +44,15 @@ describe('cosmos number flags', () => {
     await expectRefused(cosmos('inference', promptId, '--weights', '-1', '0.25', '0.25', '0.25'), 1, /weights\.vis: must be between 0 and 1/);
   });
 
+  it('parses --port of cosmos api and cosmos dev strictly, before starting anything', async () => {
+    for (const command of ['api', 'dev']) {
+      await expectRefused(cosmos(command, '--port', '0x1F90'), 2, /--port expects a whole number written in decimal digits, such as 7, got "0x1F90"/);
+      await expectRefused(cosmos(command, '--port', '8e3'), 2, /--port expects a whole number written in decimal digits/);
+      await expectRefused(cosmos(command, '--port', '-1'), 2, /--port expects a whole number from 0 to 65535, got -1/);
+      await expectRefused(cosmos(command, '--port', '70000'), 2, /--port expects a whole number from 0 to 65535, got 70000/);
+    }
+  });
+
   it('names the real bounds when a value is out of range: the seed goes up to numpy\'s 2^32 - 1 less the last chunk', async () => {
     expect(maxSeed).toBe(4_294_967_254);
     await expectRefused(cosmos('inference', promptId, '--seed', '4294967255'), 1, /seed: must be between 0 and 4294967254/);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, type SFTPWrapper } from 'ssh2';
 import { downloadPipelined, sftpChunkBytes, sftpRequestsInFlight } from '../../src/gpu/sftp-pipeline.js';
 import { createSshTransport } from '../../src/gpu/ssh-transport.js';
-import type { GpuHostTransport } from '../../src/gpu/transport.js';
+import { TransferTooLargeError, type GpuHostTransport } from '../../src/gpu/transport.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -87,6 +87,14 @@ describe('pipelined SFTP transfers against a real sshd', () => {
     const result = await withSftp((sftp) => downloadPipelined(sftp, remote, back, 1000));
     expect(result).toEqual({ bytes: payload.length, sha256: sha256(payload) });
     expect(sha256(await readFile(back))).toBe(sha256(payload));
+  });
+
+  it('stops a download that brings more than it may, instead of reading a swapped-in file for ever', async () => {
+    const remote = join(dir, 'bigger.bin');
+    await writeFile(remote, randomBytes(sftpChunkBytes * 3));
+    const back = join(dir, 'bigger-back.bin');
+    await expect(transport.download(remote, back, { maxBytes: sftpChunkBytes })).rejects.toThrow(TransferTooLargeError);
+    expect(await transport.download(remote, back, { maxBytes: sftpChunkBytes * 3 })).toMatchObject({ bytes: sftpChunkBytes * 3 });
   });
 
   it('stops a transfer at once when its caller aborts, and the connection stays usable', async () => {

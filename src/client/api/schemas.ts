@@ -37,7 +37,8 @@ export const enhanceBody = z.object({ host: hostName.optional() }).strict();
 
 export const upscaleBody = z.object({
   weight: z.number().min(0).max(1).optional(),
-  prompt: z.string().min(1).max(10_000).optional(),
+  // Length (in characters, not UTF-16 units), blank text and lone surrogates are checked with the model's rules.
+  prompt: z.string().optional(),
   host: hostName.optional(),
 }).strict();
 

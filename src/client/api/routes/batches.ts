@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { cancelWork, getBatch, startBatch, webUiLink, type ClientDeps } from '../../runs.js';
+import { noQuery, readListQuery } from '../read-list-query.js';
 import { startBatchBody } from '../schemas.js';
 import { pathId, readBody } from '../validate.js';
 
@@ -12,7 +13,10 @@ export function batchRoutes(deps: ClientDeps): Hono {
     return c.json({ batch, runs, workflowId, webUi: webUiLink(deps.config, workflowId) }, 201);
   });
 
-  app.get('/:id', async (c) => c.json(await getBatch(deps, pathId(c, 'bt', 'batch'))));
+  app.get('/:id', async (c) => {
+    readListQuery(c, noQuery);
+    return c.json(await getBatch(deps, pathId(c, 'bt', 'batch')));
+  });
 
   app.post('/:id/cancel', async (c) => {
     const id = pathId(c, 'bt', 'batch');

@@ -7,7 +7,7 @@ import type { PromptInputs } from '../../../db/schema.js';
 import { startEnhance, webUiLink, type ClientDeps } from '../../runs.js';
 import { ApiError, notFound } from '../errors.js';
 import { createPromptBody, enhanceBody, listPromptsQuery, searchQuery } from '../schemas.js';
-import { readListQuery } from '../read-list-query.js';
+import { noQuery, readListQuery } from '../read-list-query.js';
 import { serveFile } from '../serve-file.js';
 import { pathId, readBody } from '../validate.js';
 
@@ -34,6 +34,7 @@ export function promptRoutes(deps: ClientDeps): Hono {
   });
 
   app.get('/:id', async (c) => {
+    readListQuery(c, noQuery);
     const id = pathId(c, 'ps', 'prompt');
     const prompt = await findPrompt(deps.db, id);
     if (!prompt) throw notFound(`prompt ${id}`);

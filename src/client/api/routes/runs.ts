@@ -67,7 +67,7 @@ export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
   });
 
   app.get('/:id', async (c) => {
-    const query = readQuery(c, runQuery);
+    const query = readListQuery(c, runQuery);
     const run = await requireRun(pathId(c, 'rs', 'run'));
     if (query.events !== '1') return c.json(describeRun(deps, run));
     const page = await listRunEventsAfter(deps.db, run.id, query.eventsAfter, query.eventsLimit + 1);

@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../../config.js';
 import { startEmbeddedStack } from '../../../services/embedded-stack.js';
 import { startWorker } from '../../../worker.js';
 import { openApiServer, waitForStopSignal } from '../../api/serve-api.js';
 import { createOutput } from '../output.js';
+import { parseCommandArgs, parseInteger } from '../args.js';
 import { UsageError } from '../usage-error.js';
 import { describeError } from '../describe-error.js';
 
@@ -72,8 +72,8 @@ export function galleryLink(api: { url: string; token: string; generatedToken: b
 }
 
 export function withApiFlags(config: Config, args: string[]): Config {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, bind: { type: 'string' } } });
-  const port = values.port === undefined ? config.api.port : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port expects a port number (0–65535), got "${values.port}"`);
+  const { values, positionals } = parseCommandArgs(args, { port: { type: 'string' }, bind: { type: 'string' } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const port = values.port === undefined ? config.api.port : parseInteger('--port', values.port, 0, 65535);
   return { ...config, api: { ...config.api, port, ...(values.bind !== undefined ? { bind: values.bind } : {}) } };
 }
