@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeHostileMp4 } from '../helpers/hostile-mp4.js';
 import { countRows } from '../helpers/migrated-db.js';
 import { demoInputs } from '../helpers/pipeline-harness.js';
 import { createApiHarness, type ApiHarness } from './api-helpers.js';
@@ -54,6 +58,25 @@ describe('the API refuses input the model would fail on, writing nothing', () =>
     expect(response.status).toBe(400);
     expect(JSON.stringify(response.body)).toMatch(/lone UTF-16 surrogate/);
     expect(await countRows(api.h.db)).toEqual(before);
+  });
+
+  it('refuses three prompts whose color.mp4 declares a 2 GB box without the server allocating by the declared size', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cosmos-hostile-mp4-'));
+    try {
+      await writeHostileMp4(join(dir, 'color.mp4'));
+      const before = await countRows(api.h.db);
+      const rssBefore = process.memoryUsage().rss;
+      for (let i = 0; i < 3; i++) {
+        const response = await api.call('POST', '/prompts', { body: { text: `hostile ${i}`, videoDir: dir } });
+        expect(response.status).toBe(400);
+        expect(JSON.stringify(response.body)).toMatch(/not an MP4/);
+      }
+      // The old probe allocated the declared 2 GB per request (its time and memory are in bench/mp4-hostile.ts).
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+      expect(await countRows(api.h.db)).toEqual(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
