@@ -13,11 +13,10 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import postgres from 'postgres';
 import { createDb, migrateDb } from '../src/db/client.js';
 import { newPromptId, newRunId } from '../src/db/ids.js';
 import { prompts, runs, runStatuses, type NewRun } from '../src/db/schema.js';
-import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
+import { openBenchDatabase } from './bench-database.js';
 import { printTable } from './print-table.js';
 
 const exec = promisify(execFile);
@@ -32,7 +31,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(root, 'dist', 'src', 'client', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const dir = await mkdtemp(join(tmpdir(), 'cosmos-bench-'));
   await chmod(dir, 0o755);
-  const { url, stop } = await openDatabase(dir);
+  const { url, stop } = await openBenchDatabase(dir);
   try {
     await migrateDb(url);
     await seed(url, runCount);
@@ -65,24 +64,6 @@ async function main(): Promise<void> {
   }
 }
 
-async function openDatabase(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  if (!process.env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres') });
-    return { url: pg.url, stop: pg.stop };
-  }
-  const name = `cosmos_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin`create database ${admin(name)}`;
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async stop() {
-      await admin`drop database if exists ${admin(name)} with (force)`;
-      await admin.end();
-    },
-  };
-}
 
 /** 50 prompts, `count` runs spread over them with every status, outputs filled in like real completed runs. */
 async function seed(url: string, count: number): Promise<void> {
