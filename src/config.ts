@@ -5,6 +5,24 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { findUnknownKeys, keysOf } from './config-keys.js';
 import { durationSchema as duration, sizeSchema as size } from './config-values.js';
+import { modelTypeNames } from './models/index.js';
+
+const envSchema = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, "_")'),
+  z.string().refine((value) => !/[\n\r\0]/.test(value), 'one line without NUL bytes (docker --env-file reads one variable per line)'),
+);
+const mountsSchema = z.array(z.string().regex(/^[^:]+:[^:]+(:ro|:rw)?$/, '"host_path:container_path[:ro]"'));
+
+/** One model type a host serves: its image and the host folder mounted at /workspace (the model's checkout). */
+const modelHostFields = z.object({
+  image: z.string().min(1).optional(),
+  workspace: z.string().refine(isAbsolute, 'an absolute path').optional(),
+  /** The host folder with the model's checkpoints; where it is mounted is the model's to say. */
+  checkpoints: z.string().refine(isAbsolute, 'an absolute path').optional(),
+  env: envSchema.default({}),
+  mounts: mountsSchema.default([]),
+  hang_timeout: duration.optional(),
+}).strict();
 
 const hostFields = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'lowercase letters, digits and dashes'),
@@ -22,11 +40,10 @@ const hostFields = z.object({
   docker: z.string().default('docker'),
   nvidia_smi: z.string().default('nvidia-smi'),
   docker_args: z.array(z.string()).default([]),
-  mounts: z.array(z.string().regex(/^[^:]+:[^:]+(:ro|:rw)?$/, '"host_path:container_path[:ro]"')).default([]),
-  env: z.record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, "_")'),
-    z.string().refine((value) => !/[\n\r\0]/.test(value), 'one line without NUL bytes (docker --env-file reads one variable per line)'),
-  ).default({}),
+  mounts: mountsSchema.default([]),
+  env: envSchema.default({}),
+  /** The model types this host serves and how; without it, those served by default (Cosmos-Transfer1) with `image`. */
+  models: z.record(z.string(), modelHostFields).optional(),
   transfer_rate_limit: z.number().positive().optional(),
   /** Largest single output file downloaded from a job; a bigger one fails the run as output_invalid. */
   max_output_file_size: size.default(8 * 2 ** 30),
@@ -35,6 +52,13 @@ const hostFields = z.object({
 });
 
 const hostSchema = hostFields.superRefine((host, ctx) => {
+  // Context parallelism splits a chunk's latent frames over the GPUs (16 per 121-frame chunk in Transfer1, 24 per
+  // 93-frame chunk in Transfer2.5) and asserts they divide evenly, after the whole model has loaded: 1, 2, 4, 8.
+  if (![1, 2, 4, 8].includes(host.gpus_per_job)) {
+    ctx.addIssue({ code: 'custom', path: ['gpus_per_job'], message: `must be 1, 2, 4 or 8 (the model splits each chunk's latent frames evenly over the GPUs), got ${host.gpus_per_job}` });
+  } else if (host.gpus.length % host.gpus_per_job !== 0) {
+    ctx.addIssue({ code: 'custom', path: ['gpus_per_job'], message: `${host.gpus_per_job} does not divide the host's ${host.gpus.length} GPUs into whole jobs` });
+  }
   if (host.transport !== 'ssh') return;
   for (const key of ['host', 'user', 'key_path'] as const) {
     if (!host[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required for the ssh transport' });
@@ -83,11 +107,14 @@ const configSchema = z.object({
 
 const configKeys = keysOf(configSchema, {
   database: keysOf(databaseSchema), temporal: keysOf(temporalSchema), api: keysOf(apiSchema),
-  defaults: keysOf(defaultsSchema), hosts: keysOf(hostFields, { env: 'free' }),
+  defaults: keysOf(defaultsSchema), hosts: keysOf(hostFields, { env: 'free', models: 'free' }),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type GpuHostConfig = z.infer<typeof hostSchema>;
+export type ModelHostConfig = z.infer<typeof modelHostFields>;
+/** A host's settings for one model type, with the host's defaults filled in. */
+export interface ModelHostSettings { image: string; workspace: string; checkpoints?: string; env: Record<string, string>; mounts: string[]; hangTimeout?: string }
 export type Config = RawConfig & {
   dataDir: string;
   configPath: string | null;
@@ -122,6 +149,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const names = parsed.data.hosts.map((h) => h.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
   if (duplicate) throw new ConfigError(`hosts: the name "${duplicate}" is used twice`);
+  for (const host of parsed.data.hosts) {
+    const unknownModel = Object.keys(host.models ?? {}).find((name) => !modelTypeNames().includes(name));
+    if (unknownModel) throw new ConfigError(`hosts.${host.name}.models: unknown model type "${unknownModel}" (known: ${modelTypeNames().join(', ')})`);
+  }
   const dataDir = resolve(cwd, parsed.data.data_dir);
   const simulatedHost = parsed.data.hosts.length === 0;
   const hosts = simulatedHost ? [simulatedLocalHost(dataDir)] : parsed.data.hosts;

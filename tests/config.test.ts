@@ -68,4 +68,17 @@ describe('loadConfig', () => {
     const { env, cwd } = await configFile('[[hosts]]\nname = "a"\ntransport = "local"\nremote_dir = "/srv/c"\nenv = { HF_TOKEN = "abc\\nEVIL=1" }\n');
     expect(() => loadConfig(env, cwd)).toThrow(/hosts\.0\.env\.HF_TOKEN: one line without NUL bytes/);
   });
+
+  it('refuses a GPU count per job the model cannot split a chunk over, or that does not divide the host\'s GPUs', async () => {
+    const host = (extra: string) => `[[hosts]]\nname = "a"\ntransport = "local"\nremote_dir = "/srv/c"\n${extra}`;
+    for (const [extra, message] of [
+      ['gpus = [0, 1, 2]\ngpus_per_job = 3\n', 'hosts.0.gpus_per_job: must be 1, 2, 4 or 8'],
+      ['gpus = [0, 1, 2, 3, 4, 5]\ngpus_per_job = 4\n', 'hosts.0.gpus_per_job: 4 does not divide the host\'s 6 GPUs'],
+    ]) {
+      const bad = await configFile(host(extra!));
+      expect(() => loadConfig(bad.env, bad.cwd)).toThrow(message);
+    }
+    const good = await configFile(host('gpus = [0, 1, 2, 3, 4, 5, 6, 7]\ngpus_per_job = 8\n'));
+    expect(loadConfig(good.env, good.cwd).hosts[0]!.gpus_per_job).toBe(8);
+  });
 });

@@ -22,9 +22,11 @@ function withHostLock<T>(host: string, action: () => Promise<T>): Promise<T> {
 const startsByHost = new Map<string, number>();
 const startsOn = (host: string) => startsByHost.get(host) ?? 0;
 
-export interface StartRequest extends Omit<ContainerJob, 'gpuDevices'> {
+export interface StartRequest extends Omit<ContainerJob, 'gpuDevices' | 'envFile'> {
   /** The runs this container serves: its start is recorded on each of them before `docker run`. */
   runIds: string[];
+  /** Variables for the container that go through an env file (host secrets, model settings). */
+  env: Record<string, string>;
 }
 
 /**
@@ -56,7 +58,9 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
     const envFile = await writeEnvFile(host, job);
     await markContainerStarting(deps.db, job.runIds, job.name);
     try {
-      const argv = buildDockerRunArgv(config, { ...job, gpuDevices, ...(envFile ? { envFile } : {}) });
+      const argv = buildDockerRunArgv(config, {
+        name: job.name, runId: job.runId, modelType: job.modelType, launch: job.launch, logPath: job.logPath, gpuDevices, ...(envFile ? { envFile } : {}),
+      });
       return (await startContainer(transport, argv, invokedMarker(host, job))) === 'already-exists';
     } catch (error) {
       // Only when the command provably never reached the host may a later attempt start it after all.
@@ -74,7 +78,7 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
 
 /** The host's env (tokens) goes to docker through a file only the SSH user can read, never on a command line. */
 async function writeEnvFile({ config, transport }: GpuHost, job: StartRequest): Promise<string | null> {
-  const text = formatEnvFile(config.env);
+  const text = formatEnvFile(job.env);
   if (text === null) return null;
   const path = describeJobLayout(config.remote_dir, job.runId).abs.envFile;
   await transport.writeFile(path, text, { mode: 0o600 });
@@ -126,6 +130,8 @@ export interface FollowOptions {
   name: string;
   remoteLog: string;
   localLog: string;
+  /** A container whose log has not grown for this long is killed (the run fails with `timeout`). */
+  hangTimeoutMs: number;
   /** New log text as it arrives (written down before the bytes join the local log); returns the progress to heartbeat. */
   onLog(text: string): Promise<{ phase: string; progress: number }>;
 }
@@ -170,11 +176,11 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
       }
       refuseFailedStart(options.name, state);
       if (!isLive(state)) return state;
-      if (Date.now() - lastGrowth > deps.hangTimeoutMs) {
+      if (Date.now() - lastGrowth > options.hangTimeoutMs) {
         await transport.exec([config.docker, 'kill', options.name], { okExitCodes: [1] });
         await syncLogTail(transport, options.remoteLog, options.localLog).catch(() => '');
         throw ApplicationFailure.nonRetryable(
-          `container ${options.name} made no progress for ${Math.round(deps.hangTimeoutMs / 1000)} s and was killed`, 'timeout');
+          `container ${options.name} made no progress for ${Math.round(options.hangTimeoutMs / 1000)} s and was killed`, 'timeout');
       }
       // Once the completion line is there the container exits within moments: look again soon, then less often.
       await sleep(finishing ? Math.min(50 * 2 ** finishingPolls++, 800) : followDelayMs(Date.now() - started, deps.pollIntervalMs));

@@ -10,10 +10,10 @@ import type { GpuHost } from './deps.js';
 /**
  * Copies every file of a remote folder into a local one, each through a partial name, and checks it against the
  * host's size and sha256 before it takes its real name. Only regular files within the host's size caps are fetched
- * (output-entries.ts). `renames` maps remote names to local ones.
+ * (output-entries.ts). `pick` keeps the files of one item (by name prefix) and names them locally.
  */
 export async function fetchVerifiedFiles(
-  { config, transport }: GpuHost, remoteDir: string, localDir: string, renames: Record<string, string> = {},
+  { config, transport }: GpuHost, remoteDir: string, localDir: string, pick: { prefix?: string; localName?: (name: string) => string } = {},
 ): Promise<OutputFile[]> {
   await mkdir(localDir, { recursive: true });
   const listed = await transport.listDir(remoteDir).catch((error: unknown) => {
@@ -21,13 +21,15 @@ export async function fetchVerifiedFiles(
     if (error instanceof HostUnreachableError) throw error;
     return [];
   });
-  const entries = checkOutputEntries(listed, { host: config.name, maxFileBytes: config.max_output_file_size, maxRunBytes: config.max_run_output_size });
+  // In a flat folder shared by a job's items, only this item's files are looked at (and fetched).
+  const own = pick.prefix === undefined ? listed : listed.filter((entry) => entry.name.startsWith(pick.prefix!));
+  const entries = checkOutputEntries(own, { host: config.name, maxFileBytes: config.max_output_file_size, maxRunBytes: config.max_run_output_size });
   const fetched: { name: string; remotePath: string; localPath: string; partial: string; size: number; got: { bytes: number; sha256: string } }[] = [];
   const files: OutputFile[] = [];
   try {
     for (const entry of entries) {
       const remotePath = `${remoteDir}/${entry.name}`;
-      const name = renames[entry.name] ?? entry.name;
+      const name = pick.localName?.(entry.name) ?? entry.name;
       const localPath = `${localDir}/${name}`;
       const partial = `${localPath}.partial`;
       fetched.push({ name, remotePath, localPath, partial, size: entry.size, got: { bytes: 0, sha256: '' } });
@@ -83,4 +85,19 @@ export async function writeManifest(runId: string, runDir: string, files: Output
     throw error;
   }
   return all;
+}
+
+/** Names of the entries in a job's outputs folder and one level of sub-folders (`video_0/output.mp4`). */
+export async function listOutputNames({ transport }: GpuHost, outputsDir: string): Promise<string[]> {
+  const top = await transport.listDir(outputsDir).catch((error: unknown) => {
+    if (error instanceof HostUnreachableError) throw error;
+    return [];
+  });
+  const names: string[] = [];
+  for (const entry of top) {
+    if (entry.kind === 'directory') {
+      for (const inner of await transport.listDir(`${outputsDir}/${entry.name}`).catch(() => [])) names.push(`${entry.name}/${inner.name}`);
+    } else names.push(entry.name);
+  }
+  return names;
 }

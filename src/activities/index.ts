@@ -1,4 +1,3 @@
-import { createBatchActivities } from './batch.js';
 import { createDownloadActivities } from './download-outputs.js';
 import { asActivity } from './map-errors.js';
 import { createContainerActivities } from './run-container.js';
@@ -9,7 +8,7 @@ import type { ActivityDeps } from './deps.js';
 export type { ActivityDeps, GpuHost } from './deps.js';
 export type { UploadStats } from './run-records.js';
 export type { ContainerResult } from './run-container.js';
-export type { BatchSegment, SegmentResult } from './batch.js';
+export type { JobRef } from './job-context.js';
 
 export function createActivities(deps: ActivityDeps) {
   const activities = {
@@ -17,7 +16,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createUploadActivities(deps),
     ...createContainerActivities(deps),
     ...createDownloadActivities(deps),
-    ...createBatchActivities(deps),
   };
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [name, asActivity(fn as (...args: unknown[]) => Promise<unknown>, { hostOutageMs: deps.hostOutageMs })]),

@@ -1,6 +1,6 @@
 import { activityInfo, ApplicationFailure, CancelledFailure, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
 import { ZodError } from 'zod';
-import { InputError } from '../core/input-error.js';
+import { InputError, OutputInvalidError } from '../core/input-error.js';
 import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import { ContainerStartError } from '../gpu/docker.js';
 import { HostUnreachableError, RemoteCommandError } from '../gpu/remote-command-error.js';
@@ -14,6 +14,7 @@ export function toActivityFailure(error: unknown): unknown {
   if (error instanceof InputError || error instanceof ZodError) {
     return ApplicationFailure.nonRetryable((error as Error).message, 'bad_input');
   }
+  if (error instanceof OutputInvalidError) return ApplicationFailure.nonRetryable(error.message, 'output_invalid');
   if (error instanceof HostUnreachableError) {
     return ApplicationFailure.retryable(error.message, 'gpu_host_unreachable');
   }

@@ -1,73 +1,101 @@
-import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
-import { readFile } from 'node:fs/promises';
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { addRunEvent, markRunRunning, updateRunProgress } from '../db/queries/runs.js';
 import { classifyContainerFailure } from '../gpu/classify-failure.js';
-import { containerNameFor, stopContainer } from '../gpu/docker.js';
-import { describeJobLayout } from '../gpu/job-layout.js';
-import { createLogProgressTracker } from '../gpu/log-progress.js';
+import { stopContainer } from '../gpu/docker.js';
+import { readDurationMs } from '../config-values.js';
+import { hostSettingsFor, type ItemOutcome } from '../models/index.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
 import { followContainer, startOrAttach } from './container-session.js';
-import { loadJob } from './job-context.js';
+import { listOutputNames } from './fetch-files.js';
+import { loadJob, logSeqBase, type JobRef, type LoadedJob } from './job-context.js';
 import { createProgressReporter } from './progress-reporter.js';
 
-export interface ContainerResult { containerName: string; exitCode: number; attached: boolean }
+export interface ContainerResult { containerName: string; exitCode: number; attached: boolean; outcomes: ItemOutcome[] }
 
 export function createContainerActivities(deps: ActivityDeps) {
   return {
     /**
-     * Starts the run's container or re-attaches to it, then follows it to the end.
-     * Idempotent: the container name is derived from the run id, so a retry after a worker crash
-     * finds the container it started instead of starting a second GPU job.
+     * Starts the job's container or re-attaches to it, follows it to the end, and says how each of its runs ended.
+     * Idempotent: the container name is derived from the job key, so a retry after a worker crash finds the
+     * container it started instead of starting a second GPU job.
      */
-    async runContainer(input: { runId: string; host: string }): Promise<ContainerResult> {
-      const { run, plan } = await loadJob(deps, input.runId);
-      const host = requireHost(deps, input.host);
-      const name = containerNameFor(run.modelType, run.id);
-      const layout = describeJobLayout(host.config.remote_dir, run.id);
-      const localLog = `${localRunDir(deps, run.id)}/run.log`;
+    async runJobContainer(ref: JobRef): Promise<ContainerResult> {
+      const job = await loadJob(deps, ref);
+      const { host, layout, plan, model, containerName: name, localLog } = job;
+      await mkdir(dirname(localLog), { recursive: true });
       heartbeat({ containerName: name, phase: 'attaching', attempt: activityInfo().attempt });
-
       const { attached } = await startOrAttach(deps, host, {
-        name, runId: run.id, runIds: [run.id], modelType: run.modelType, logPath: layout.rel.logPath,
-        modelArgs: plan.modelArgs(layout, plan.gpus(host.config.gpus_per_job)),
-      }, plan.gpus(host.config.gpus_per_job));
+        name, runId: ref.jobKey, runIds: ref.runIds, modelType: ref.modelType, logPath: plan.logPath,
+        launch: plan.launch, env: job.env,
+      }, plan.gpus);
 
-      const tracker = createLogProgressTracker(plan.chunks);
-      let seq = 0;
+      const tracker = model.trackProgress(plan);
+      const report = createProgressReporter(deps);
+      let seq = logSeqBase(ref.jobKey, ref.runIds);
+      const written = new Map<string, number>();
       // Each milestone is keyed by its position in the log, so replaying writes only what an earlier attempt missed.
       const record = async (text: string) => {
-        const milestones = tracker.feed(text);
-        for (const milestone of milestones) await addRunEvent(deps.db, { runId: run.id, ...milestone, logSeq: seq++ });
-        return milestones.length;
+        for (const milestone of tracker.feed(text)) {
+          const runId = ref.runIds[milestone.item];
+          const logSeq = seq++;
+          if (!runId) continue;
+          await addRunEvent(deps.db, { runId, stage: milestone.stage, progress: milestone.progress, message: milestone.message, logSeq });
+          await updateRunProgress(deps.db, runId, milestone.stage, milestone.progress);
+          written.set(runId, milestone.progress);
+          await report(runId, milestone.stage, milestone.progress);
+        }
+        // Step-level progress between milestones, for models that print it.
+        const current = tracker.current();
+        const runId = ref.runIds[tracker.currentItem()];
+        if (runId && current.progress - (written.get(runId) ?? 0) >= 0.02) {
+          written.set(runId, current.progress);
+          await updateRunProgress(deps.db, runId, current.stage, current.progress);
+          await report(runId, current.stage, current.progress);
+        }
       };
-      await addRunEvent(deps.db, { runId: run.id, stage: 'starting', progress: 0.05, message: `container ${name} started` });
+      for (const runId of ref.runIds) {
+        await addRunEvent(deps.db, { runId, stage: 'starting', progress: 0.05, message: `container ${name} started` });
+      }
       await record(await readFile(localLog, 'utf8').catch(() => ''));
-      await markRunRunning(deps.db, run.id, { containerName: name, stage: tracker.current().stage });
+      for (const runId of ref.runIds) await markRunRunning(deps.db, runId, { containerName: name, stage: tracker.current().stage });
 
-      const report = createProgressReporter(deps);
       const state = await followContainer(deps, host, {
-        name, remoteLog: layout.abs.logPath, localLog,
+        name, remoteLog: layout.abs.logPath, localLog, hangTimeoutMs: hangTimeoutOf(deps, job),
         async onLog(text) {
-          const found = await record(text);
+          await record(text);
           const current = tracker.current();
-          if (found > 0) {
-            await updateRunProgress(deps.db, run.id, current.stage, current.progress);
-            await report(run.id, current.stage, current.progress);
-          }
-          return { phase: current.stage, progress: current.progress };
+          const phase = ref.runIds.length > 1 ? `item ${tracker.currentItem() + 1}/${ref.runIds.length}` : current.stage;
+          return { phase, progress: current.progress };
         },
       });
-      if (state.exitCode !== 0) {
-        const failure = classifyContainerFailure(state.exitCode, await readFile(localLog, 'utf8').catch(() => ''), state.oomKilled);
-        throw ApplicationFailure.nonRetryable(failure.message, failure.kind);
+      const log = await readFile(localLog, 'utf8').catch(() => '');
+      const outcomes = model.assessJob(
+        { plan, exitCode: state.exitCode, oomKilled: state.oomKilled, log, outputNames: await listOutputNames(host, layout.abs.outputsDir) },
+        (exitCode, text) => classifyContainerFailure(exitCode, text, state.oomKilled, model.failures),
+      );
+      if (ref.runIds.length > 1) {
+        // The job's log is each run's log: the one a user opens first when a run failed.
+        for (const outcome of outcomes.filter((o) => o.status === 'failed')) {
+          await mkdir(localRunDir(deps, outcome.runId), { recursive: true });
+          await copyFile(localLog, `${localRunDir(deps, outcome.runId)}/run.log`);
+        }
       }
-      return { containerName: name, exitCode: 0, attached };
+      return { containerName: name, exitCode: state.exitCode, attached, outcomes };
     },
 
-    /** Stops a container if it still runs (the user-cancel path of a workflow). */
-    async stopRunContainer(input: { runId: string; host: string; modelType: string; containerName?: string }): Promise<void> {
+    /** Stops a job's container if it still runs (the user-cancel path of a workflow). */
+    async stopJobContainer(input: { host: string; containerName: string }): Promise<void> {
       const { config, transport } = requireHost(deps, input.host);
-      await stopContainer(transport, config.docker, input.containerName ?? containerNameFor(input.modelType, input.runId));
+      await stopContainer(transport, config.docker, input.containerName);
     },
   };
+}
+
+/** The host's setting for the model type, else what the model says its plan needs, else the configured one. */
+function hangTimeoutOf(deps: ActivityDeps, job: LoadedJob): number {
+  const own = hostSettingsFor(job.host.config, job.ref.modelType).hangTimeout;
+  const configured = own ? readDurationMs(own) : null;
+  return configured ?? job.model.hangTimeoutMs?.(job.plan, deps.hangTimeoutMs) ?? deps.hangTimeoutMs;
 }

@@ -3,21 +3,27 @@ import { newBatchId, newRunId } from '../db/ids.js';
 import { findBatch, insertBatchWithRuns, listBatchRuns, setBatchStatus } from '../db/queries/batches.js';
 import { failRun } from '../db/queries/runs.js';
 import type { Batch, Run } from '../db/schema.js';
-import { resolveTransferParams, type TransferParams, type TransferParamsInput } from '../models/transfer.js';
+import { findModelType, type ModelType } from '../models/index.js';
 import type { BatchInput } from '../workflows/types.js';
+import { asRunColumns, runFieldsSchema, type RunFields } from './run-fields.js';
 import { startWorkflow } from './start-workflow.js';
 import { parse, pickHost, pipelineTimeouts, requirePrompt, workflowIdForBatch, type ClientDeps } from './runs.js';
 
 export interface StartBatchRequest {
+  /** Any model type that starts from a prompt; `transfer` by default. */
+  modelType?: string;
   promptIds: string[];
-  params?: TransferParamsInput;
+  params?: Record<string, unknown>;
   /** Per-prompt control weights, overriding `params.weights` for that prompt. */
-  weights?: Record<string, Partial<TransferParams['weights']>>;
+  weights?: Record<string, Record<string, unknown>>;
   host?: string;
+  fields?: RunFields;
 }
 
-/** Several prompts in one container: one batch row, one run per prompt (with its index), one workflow. */
+/** Several prompts of one model type: one batch row, one run per prompt (with its index), one workflow. */
 export async function startBatch(deps: ClientDeps, request: StartBatchRequest): Promise<{ batch: Batch; runs: Run[]; workflowId: string }> {
+  const model = findModelType(request.modelType ?? 'transfer');
+  if (model.startsFrom !== 'prompt') throw new InputError(`a batch runs prompts; ${model.name} works on runs`);
   if (request.promptIds.length === 0) throw new InputError('a batch needs at least one prompt id');
   const duplicate = request.promptIds.find((id, i) => request.promptIds.indexOf(id) !== i);
   if (duplicate) throw new InputError(`prompt ${duplicate} appears twice in the batch`);
@@ -25,22 +31,29 @@ export async function startBatch(deps: ClientDeps, request: StartBatchRequest): 
   for (const id of request.promptIds) prompts.push(await requirePrompt(deps.db, id));
   const unknown = Object.keys(request.weights ?? {}).find((id) => !request.promptIds.includes(id));
   if (unknown) throw new InputError(`weights are given for ${unknown}, which is not in the batch`);
-  const configs = prompts.map((prompt) => parse(resolveTransferParams, {
-    ...request.params, weights: { ...request.params?.weights, ...request.weights?.[prompt.id] },
-  }));
-  const host = await pickHost(deps, request.host);
+  const configs = prompts.map((prompt) => {
+    const own = request.weights?.[prompt.id];
+    const params = own ? { ...request.params, weights: { ...(request.params?.weights as Record<string, unknown> | undefined), ...own } } : { ...request.params };
+    const resolved = parse((input: Record<string, unknown>) => model.resolveParams(input), params);
+    model.checkPrompt?.(prompt, resolved);
+    return resolved;
+  });
+  const host = await pickHost(deps, request.host, [model.name]);
+  const fields = parse((input: unknown) => runFieldsSchema.parse(input), request.fields ?? {});
 
   const batchId = newBatchId();
   const workflowId = workflowIdForBatch(batchId);
-  const { batch, runs } = await insertBatchWithRuns(deps.db, { id: batchId, options: { host, params: request.params ?? {} } },
+  const { batch, runs } = await insertBatchWithRuns(deps.db, { id: batchId, options: { host, modelType: model.name, params: request.params ?? {} } },
     prompts.map((prompt, i) => ({
-      id: newRunId(), promptId: prompt.id, modelType: 'transfer', status: 'pending' as const, executionConfig: configs[i]!,
-      batchId, batchIndex: i, workflowId, gpuHost: host,
+      id: newRunId(), promptId: prompt.id, modelType: model.name, status: 'pending' as const, executionConfig: configs[i]!,
+      batchId, batchIndex: i, workflowId, gpuHost: host, ...asRunColumns(fields),
     })));
-  const input: BatchInput = { batchId, runIds: runs.map((r) => r.id), host, timeouts: pipelineTimeouts(deps.config) };
+  const input: BatchInput = {
+    batchId, modelType: model.name, runIds: runs.map((r) => r.id), groups: groupForContainers(model, runs), host, timeouts: pipelineTimeouts(deps.config),
+  };
   await startWorkflow(deps.temporal, deps.config, {
-    workflowType: 'batchInference', workflowId, input, runId: runs[0]!.id, promptId: prompts[0]!.id, modelType: 'transfer', host,
-    summary: `batch of ${runs.length} · ${prompts.map((p) => `"${p.name}"`).slice(0, 4).join(', ')}${prompts.length > 4 ? ', …' : ''} on ${host}`,
+    workflowType: 'runBatch', workflowId, input, runId: runs[0]!.id, promptId: prompts[0]!.id, modelType: model.name, host,
+    summary: `${model.name} batch of ${runs.length} · ${prompts.map((p) => `"${p.name}"`).slice(0, 4).join(', ')}${prompts.length > 4 ? ', …' : ''} on ${host}`,
   }).catch(async (error: unknown) => {
     const message = `could not start the workflow: ${(error as Error).message}`;
     for (const run of runs) await failRun(deps.db, run.id, { kind: 'internal', message });
@@ -48,6 +61,17 @@ export async function startBatch(deps: ClientDeps, request: StartBatchRequest): 
     throw error;
   });
   return { batch, runs, workflowId };
+}
+
+/** Runs the model can take in one container: the same batch key, in order, at most its batch size each. */
+function groupForContainers(model: ModelType, runs: Run[]): string[][] {
+  const byKey = new Map<string, string[]>();
+  for (const run of runs) {
+    const key = model.batchKey?.(run.executionConfig) ?? run.id;
+    byKey.set(key, [...(byKey.get(key) ?? []), run.id]);
+  }
+  const size = Math.max(1, model.maxItemsPerJob);
+  return [...byKey.values()].flatMap((ids) => Array.from({ length: Math.ceil(ids.length / size) }, (_, i) => ids.slice(i * size, (i + 1) * size)));
 }
 
 export async function getBatch(deps: Pick<ClientDeps, 'db'>, batchId: string): Promise<{ batch: Batch; runs: Run[] }> {

@@ -1,26 +1,29 @@
 import { buildDockerRunArgv, containerNameFor, formatEnvFile } from '../gpu/docker.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
-import { transferModel } from '../models/transfer.js';
+import { findRun } from '../db/queries/runs.js';
 import type { Run } from '../db/schema.js';
-import { resolveTransferParams, type TransferParamsInput } from '../models/transfer.js';
-import { parse, pickHost, requirePrompt, type ClientDeps } from './runs.js';
+import { findModelType, hostSettingsFor } from '../models/index.js';
+import type { ClientDeps } from './runs.js';
+import { resolveRunStart, type StartRunRequest } from './start-run.js';
 
-/** What `inference` would send, without writing or starting anything (`--dry-run`): the spec and the docker argv. */
-export async function planInference(
-  deps: ClientDeps, request: { promptId: string; params?: TransferParamsInput; host?: string },
-): Promise<{ host: string; spec: Record<string, unknown>; command: string[] }> {
-  const prompt = await requirePrompt(deps.db, request.promptId);
-  const params = parse(resolveTransferParams, request.params);
-  const hostName = await pickHost(deps, request.host);
-  const host = deps.config.hosts.find((h) => h.name === hostName)!;
+/** What a run's first step would send, without writing or starting anything (`--dry-run`): its spec and the docker argv. */
+export async function planRun(deps: ClientDeps, request: StartRunRequest): Promise<{ host: string; modelType: string; spec: Record<string, unknown> | null; texts: Record<string, string>; command: string[] }> {
+  const start = await resolveRunStart(deps, request);
+  const host = deps.config.hosts.find((h) => h.name === start.host)!;
+  const model = findModelType(start.modelType);
   const runId = 'rs_<new-run-id>';
-  const run = { id: runId, promptId: prompt.id, modelType: 'transfer', executionConfig: params } as unknown as Run;
-  const plan = transferModel.planJob({ run, prompt });
+  const run = { id: runId, promptId: start.prompt.id, modelType: model.name, executionConfig: start.executionConfig, parentRunId: start.parentRunId ?? null } as unknown as Run;
+  const source = start.parentRunId ? await findRun(deps.db, start.parentRunId) : undefined;
   const layout = describeJobLayout(host.remote_dir, runId);
-  const gpuDevices = host.gpus.slice(0, plan.gpus(host.gpus_per_job));
-  const command = buildDockerRunArgv(host, {
-    name: containerNameFor('transfer', runId), runId, modelType: 'transfer', gpuDevices, logPath: layout.rel.logPath,
-    modelArgs: plan.modelArgs(layout, gpuDevices.length), ...(formatEnvFile(host.env) ? { envFile: layout.abs.envFile } : {}),
+  const settings = hostSettingsFor(host, model.name);
+  const plan = model.planJob({
+    items: [{ run, prompt: start.prompt, ...(source ? { source } : {}) }], layout,
+    host: settings,
   });
-  return { host: hostName, spec: JSON.parse(plan.texts['spec.json']!) as Record<string, unknown>, command };
+  const command = buildDockerRunArgv(host, {
+    name: containerNameFor(model.name, runId), runId, modelType: model.name, gpuDevices: host.gpus.slice(0, plan.gpus),
+    launch: plan.launch, logPath: plan.logPath, ...(formatEnvFile({ ...host.env, ...settings.env }) ? { envFile: layout.abs.envFile } : {}),
+  });
+  const specName = Object.keys(plan.texts).find((name) => name.endsWith('.json'));
+  return { host: start.host, modelType: model.name, spec: specName ? JSON.parse(plan.texts[specName]!) as Record<string, unknown> : null, texts: plan.texts, command };
 }

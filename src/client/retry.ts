@@ -2,9 +2,9 @@ import { InputError, NotFoundError } from '../core/input-error.js';
 import { isEntityId } from '../db/ids.js';
 import { findRun } from '../db/queries/runs.js';
 import type { Run } from '../db/schema.js';
-import { resolveTransferParams, type TransferParamsInput } from '../models/transfer.js';
-import { resolveUpscaleParams, type UpscaleParams } from '../models/upscale.js';
-import { parse, pickHost, requirePrompt, startPipeline, type ClientDeps, type PipelineStart } from './runs.js';
+import { findModelType } from '../models/index.js';
+import type { ClientDeps } from './runs.js';
+import { startRun } from './start-run.js';
 
 export interface RetryRunRequest {
   runId: string;
@@ -28,37 +28,19 @@ export async function retryRun(deps: ClientDeps, request: RetryRunRequest): Prom
     const hint = source.status === 'completed' ? '' : ` (cancel it first with \`cosmos cancel ${source.id}\` to start over)`;
     throw new InputError(`run ${source.id} is ${source.status}; only a failed or cancelled run can be retried${hint}`);
   }
-  const plan = await planRetry(deps, source);
-  const prompt = await requirePrompt(deps.db, source.promptId);
-  const host = await pickHost(deps, request.host ?? retryHost(deps, source));
-  return startPipeline(deps, { ...plan, prompt, host, retryOfRunId: source.id });
-}
-
-type RetryPlan = Pick<PipelineStart, 'modelType' | 'executionConfig' | 'workflowType' | 'parentRunId'>;
-
-async function planRetry(deps: ClientDeps, source: Run): Promise<RetryPlan> {
-  switch (source.modelType) {
-    case 'transfer':
-      return {
-        modelType: 'transfer', workflowType: 'inference',
-        executionConfig: parse(resolveTransferParams, source.executionConfig as TransferParamsInput),
-      };
-    case 'enhance':
-      return { modelType: 'enhance', workflowType: 'enhance', executionConfig: source.executionConfig };
-    case 'upscale': {
-      const parent = source.parentRunId ? await findRun(deps.db, source.parentRunId) : undefined;
-      if (!parent) throw new InputError(`upscale run ${source.id} cannot be retried: its source run ${source.parentRunId ?? '(none)'} no longer exists`);
-      if (parent.status !== 'completed') {
-        throw new InputError(`upscale run ${source.id} cannot be retried: its source run ${parent.id} is ${parent.status}, not completed`);
-      }
-      return {
-        modelType: 'upscale', workflowType: 'upscale', parentRunId: parent.id,
-        executionConfig: parse(resolveUpscaleParams, source.executionConfig as Partial<UpscaleParams>),
-      };
+  const model = findModelType(source.modelType);
+  if (model.startsFrom !== 'prompt') {
+    const parent = source.parentRunId ? await findRun(deps.db, source.parentRunId) : undefined;
+    if (!parent) throw new InputError(`${model.name} run ${source.id} cannot be retried: its source run ${source.parentRunId ?? '(none)'} no longer exists`);
+    if (parent.status !== 'completed') {
+      throw new InputError(`${model.name} run ${source.id} cannot be retried: its source run ${parent.id} is ${parent.status}, not completed`);
     }
-    default:
-      throw new InputError(`run ${source.id} is a ${source.modelType} run, which cannot be retried`);
   }
+  const host = request.host ?? retryHost(deps, source);
+  return startRun(deps, {
+    modelType: model.name, params: source.executionConfig, retryOfRunId: source.id, ...(host !== undefined ? { host } : {}),
+    ...(model.startsFrom === 'prompt' ? { promptId: source.promptId } : { sourceRunId: source.parentRunId! }),
+  });
 }
 
 /** The run's own host, as long as it is still configured; otherwise the caller has to name one. */

@@ -91,12 +91,12 @@ async function readVideo(path: string, required: boolean): Promise<VideoRef | nu
   }
 }
 
-/** The prompt an enhance run produces: same inputs, the upsampled text, `<name>_enhanced`, linked to its parent. */
-export async function createEnhancedPrompt(db: Db, parent: Prompt, text: string): Promise<Prompt> {
-  const promptText = checkText(text, 'enhanced prompt text');
+/** A prompt made from text a model produced (an enhanced prompt): the parent's inputs, named `<parent><suffix>`. */
+export async function createDerivedPrompt(db: Db, parent: Prompt, text: string, nameSuffix: string): Promise<Prompt> {
+  const promptText = checkText(text, `${nameSuffix.replace(/^_/, '')} prompt text`);
   const contentKey = computeContentKey(parent.modelType, promptText, parent.negativePrompt, parent.inputs);
   const { prompt } = await insertPrompt(db, {
-    id: newPromptId(), name: `${parent.name.slice(0, 71)}_enhanced`, modelType: parent.modelType, promptText,
+    id: newPromptId(), name: `${parent.name.slice(0, 80 - nameSuffix.length)}${nameSuffix}`, modelType: parent.modelType, promptText,
     negativePrompt: parent.negativePrompt, inputs: parent.inputs, parameters: parent.parameters, contentKey, parentPromptId: parent.id,
   });
   return prompt;

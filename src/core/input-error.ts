@@ -10,3 +10,8 @@ export class InputError extends Error {
 export class NotFoundError extends InputError {
   override readonly name = 'NotFoundError';
 }
+
+/** A job's outputs are not what its model must produce (no video, an unplayable one): the run fails as output_invalid. */
+export class OutputInvalidError extends Error {
+  override readonly name = 'OutputInvalidError';
+}

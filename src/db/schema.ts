@@ -23,16 +23,24 @@ export interface VideoRef extends FileRef {
 }
 export interface PromptInputs { video: VideoRef; depth?: VideoRef; seg?: VideoRef }
 
-export interface OutputFile extends FileRef { name: string }
+export interface OutputFile extends FileRef {
+  name: string;
+  /** What the file is to the model that wrote it (`video`, `text`, `control`, `spec`, `log`, `poster`…), for display. */
+  role?: string;
+}
+
+/** What a run produced, in one shape for every model type; `file` names the output it was read from. */
+export type RunResult =
+  | { kind: 'video'; file: string; width: number; height: number; frames: number; fps: number }
+  | { kind: 'text'; text: string; file?: string; /** The prompt made from the text (an enhanced prompt). */ promptId?: string }
+  | { kind: 'json'; file: string; value: unknown };
+
 export interface RunOutputs {
   files: OutputFile[];
   runDir: string;
   logPath?: string;
   upload?: { bytesSent: number; filesSent: number; filesReused: number };
-  video?: { width: number; height: number; frames: number; fps: number };
-  enhancedText?: string;
-  /** On an enhance run: the prompt it created from the upsampled text. */
-  enhancedPromptId?: string;
+  result?: RunResult;
 }
 
 const timestamps = {

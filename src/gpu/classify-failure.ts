@@ -20,70 +20,21 @@ export interface ClassifiedFailure {
  * under cosmos_transfer1/ is 9990225); pytorch/pytorch and vllm-project/vllm at the commits named below.
  */
 
-// ---------------------------------------------------------------------------------------------------------------
-// Guardrail: loguru CRITICAL records of these files, with exactly these messages.
+/** What a model prints when it refuses a job, beyond the common signals below; each model type declares its own. */
+export interface FailureSignatures {
+  /** Loguru CRITICAL records of the model's guardrail; `reason` lines give the why, `final` lines end the job. */
+  guardrail?: GuardrailLine[];
+  /** Exception headlines that mean the model rejected its input. */
+  badInput?: { type: RegExp; message: RegExp }[];
+  /** A message-less AssertionError recognised by its last source line. */
+  badInputAssertCode?: RegExp;
+  /** The model's argparse error line. */
+  usageError?: RegExp;
+  /** Exception headlines that mean GPU memory was short, with what to tell the user. */
+  outOfMemory?: { type: RegExp; message: RegExp; explain: string }[];
+}
 
-const PRESETS = 'cosmos_transfer1/auxiliary/guardrail/common/presets.py';
-const PIPELINE = 'cosmos_transfer1/diffusion/inference/world_generation_pipeline.py';
-const TRANSFER = 'cosmos_transfer1/diffusion/inference/transfer.py';
-
-interface GuardrailLine { file: string; message: RegExp; final: boolean; what?: 'prompt' | 'video' }
-
-const GUARDRAIL_LINES: GuardrailLine[] = [
-  // presets.py:55 run_text_guardrail and :71 run_video_guardrail: log.critical(f"GUARDRAIL BLOCKED: {message}"),
-  // where message is "<CLASSNAME>: <reason>" (common/core.py:57 GuardrailRunner.run_safety_check), e.g.
-  // "BLOCKLIST: Input is empty", "LLAMAGUARD3: Prompt blocked by Llama Guard 3. ...",
-  // "VIDEOCONTENTSAFETYFILTER: unsafe frames detected" (video_content_safety_filter.py:155). [cosmos-transfer1@5005e82]
-  { file: PRESETS, message: /^GUARDRAIL BLOCKED: (.+)$/, final: false },
-  // world_generation_pipeline.py:735 / :797, one per blocked batch item (the run goes on while any item is safe).
-  { file: PIPELINE, message: /^Input text prompt \d+ is not safe$/, final: false, what: 'prompt' },
-  { file: PIPELINE, message: /^Generated video \d+ is not safe$/, final: false, what: 'video' },
-  // world_generation_pipeline.py:738 / :799: every item of the batch blocked, generate() returns None.
-  { file: PIPELINE, message: /^All prompts failed safety checks$/, final: true, what: 'prompt' },
-  { file: PIPELINE, message: /^All generated videos failed safety checks$/, final: true, what: 'video' },
-  // world_generation_pipeline.py:1245 / :1267: the multiview pipeline's single-item checks.
-  { file: PIPELINE, message: /^Input text prompt is not safe$/, final: true, what: 'prompt' },
-  { file: PIPELINE, message: /^Generated video is not safe$/, final: true, what: 'video' },
-  // transfer.py:377 demo() (and transfer_pipeline.py:368, the same text), then the None result is unpacked:
-  // TypeError: cannot unpack non-iterable NoneType object.
-  { file: TRANSFER, message: /^Guardrail blocked generation for entire batch\.$/, final: true },
-  { file: 'cosmos_transfer1/diffusion/inference/transfer_pipeline.py', message: /^Guardrail blocked generation for entire batch\.$/, final: true },
-  // transfer_multiview.py:421 demo().
-  { file: 'cosmos_transfer1/diffusion/inference/transfer_multiview.py', message: /^Guardrail blocked generation\.$/, final: true },
-];
-
-// ---------------------------------------------------------------------------------------------------------------
-// bad_input: Cosmos's own validation of the spec and arguments (exception headlines).
-
-const BAD_INPUT_EXCEPTIONS: { type: RegExp; message: RegExp }[] = [
-  // inference_utils.py:1209 load_controlnet_specs and :1234 validate_controlnet_specs (also transfer_multiview.py:271).
-  { type: /^ValueError$/, message: /^Invalid hint_key: .+\. Must be one of / },
-  // inference_utils.py:1237.
-  { type: /^ValueError$/, message: /^Must have 'input_video' specified if sigma_max < 80$/ },
-  // inference_utils.py:1240.
-  { type: /^ValueError$/, message: /^\w+ controlnet must have 'input_control' video specified if no 'input_video' specified\.$/ },
-  // inference_utils.py:1251 (--use_distilled without a ckpt_path for a control other than edge).
-  { type: /^ValueError$/, message: /^No default distilled checkpoint for \w+\. Users must specify ckpt_path in config\.$/ },
-  // inference_utils.py:1271 (chained into :1273) and :1273.
-  { type: /^ValueError$/, message: /^Control weight for \w+ must be (non-negative|a valid non-negative float or a path to a \.pt file)\.$/ },
-  // inference_utils.py:1080 load_spatial_temporal_weights: a control_weight .pt file of the wrong shape.
-  { type: /^ValueError$/, message: /^Weight map must be 2D or 3D, got shape / },
-  // preprocessors.py:123: a regional prompt's region_definitions_path that is not a video.
-  { type: /^ValueError$/, message: /^Invalid video file: / },
-  // inference_utils.py:983 (num_input_frames) and transfer.py:237 (--use_distilled with --save_input_noise).
-  { type: /^AssertionError$/, message: /^(num_input_frames must be greater than 0|Saving input noise is not supported for distilled models)$/ },
-  // world_generation_pipeline.py:1287: the distilled pipeline takes exactly one control.
-  { type: /^AssertionError$/, message: /^Distilled model only supports single control input$/ },
-];
-
-/** transfer.py:236 `assert not cfg.is_av_sample` has no message: recognised by the traceback's last source line. */
-const BAD_INPUT_ASSERT_CODE = /^assert not cfg\.is_av_sample$/;
-
-/**
- * argparse's own error line (transfer.py parse_arguments(), e.g. `--num_input_frames` choices=[1] at transfer.py:79,
- * `--blur_strength`/`--canny_threshold` choices, `--controlnet_specs` required): `<prog>: error: <message>`, exit 2.
- */
-const ARGPARSE_ERROR = /^(transfer|transfer_multiview|upsampler_pipeline)\.py: error: (.+)$/;
+export interface GuardrailLine { file: string; message: RegExp; final: boolean; reason?: boolean; what?: 'prompt' | 'video' }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Memory.
@@ -95,14 +46,6 @@ const ARGPARSE_ERROR = /^(transfer|transfer_multiview|upsampler_pipeline)\.py: e
  */
 const CUDA_OOM_TYPE = /^(torch\.(cuda\.)?)?OutOfMemoryError$/;
 const CUDA_OOM_MESSAGE = /^(CUDA out of memory\.|CUDA error: out of memory)/;
-
-/**
- * vLLM (the prompt upsampler asks for gpu_memory_utilization=0.98, auxiliary/upsampler/model/upsampler.py:54):
- * vllm/v1/worker/gpu_worker.py init_device() raises ValueError("Free memory on device (F/T GiB) on startup is less
- * than desired GPU memory utilization (U, R GiB). Decrease GPU memory utilization or reduce GPU memory used by other
- * processes.") (vllm-project/vllm@35d5cda1). Newer releases name the device ("on device cuda:0 (...)").
- */
-const VLLM_FREE_MEMORY = /^Free memory on device .*is less than desired GPU memory utilization/;
 
 /**
  * torchrun's summary: torch/distributed/elastic/multiprocessing/errors/__init__.py _FAILURE_FORMAT_TEMPLATE
@@ -128,7 +71,7 @@ interface LoguruRecord { level: string; file: string; message: string }
 interface TorchrunFailure { rank: number | null; exitcode: number; traceback: string }
 
 /** Reads a failed container's log, exit code and Docker's OOMKilled flag, per the Cosmos failure signatures. */
-export function classifyContainerFailure(exitCode: number, log: string, oomKilled = false): ClassifiedFailure {
+export function classifyContainerFailure(exitCode: number, log: string, oomKilled = false, signatures: FailureSignatures = {}): ClassifiedFailure {
   const lines = splitLines(log);
   const headlines = findExceptionHeadlines(lines);
   const torchrun = findTorchrunFailure(lines);
@@ -147,13 +90,9 @@ export function classifyContainerFailure(exitCode: number, log: string, oomKille
   const cudaOom = headlines.find((h) => CUDA_OOM_TYPE.test(h.type) || CUDA_OOM_MESSAGE.test(h.message));
   if (cudaOom) return { kind: 'out_of_memory', message: withTail(`GPU out of memory: ${cudaOom.line}`), evidence: cudaOom.line };
 
-  const vllm = headlines.find((h) => h.type === 'ValueError' && VLLM_FREE_MEMORY.test(h.message));
-  if (vllm) {
-    return {
-      kind: 'out_of_memory',
-      message: withTail(`GPU memory was not free enough for the prompt upsampler (vLLM reserves a fixed share of the whole GPU; another process holds memory on it): ${vllm.line}`),
-      evidence: vllm.line,
-    };
+  for (const rule of signatures.outOfMemory ?? []) {
+    const found = headlines.find((h) => rule.type.test(h.type) && rule.message.test(h.message));
+    if (found) return { kind: 'out_of_memory', message: withTail(`${rule.explain}: ${found.line}`), evidence: found.line };
   }
 
   if (torchrun && torchrun.exitcode === -9) {
@@ -180,16 +119,19 @@ export function classifyContainerFailure(exitCode: number, log: string, oomKille
     };
   }
 
-  const guardrail = findGuardrailBlock(lines);
+  const guardrail = findGuardrailBlock(lines, signatures.guardrail ?? []);
   if (guardrail) return { kind: 'guardrail_blocked', message: guardrail.message, evidence: guardrail.evidence };
 
-  const invalid = headlines.find((h) => BAD_INPUT_EXCEPTIONS.some((p) => p.type.test(h.type) && p.message.test(h.message)))
-    ?? headlines.find((h) => h.type === 'AssertionError' && h.message === '' && BAD_INPUT_ASSERT_CODE.test(h.lastCode));
+  const badInput = signatures.badInput ?? [];
+  const assertCode = signatures.badInputAssertCode;
+  const invalid = headlines.find((h) => badInput.some((p) => p.type.test(h.type) && p.message.test(h.message)))
+    ?? (assertCode ? headlines.find((h) => h.type === 'AssertionError' && h.message === '' && assertCode.test(h.lastCode)) : undefined);
   if (invalid) {
     const what = invalid.message === '' ? `${invalid.line} (${invalid.lastCode})` : invalid.line;
     return { kind: 'bad_input', message: `Cosmos rejected the job: ${what}`, evidence: invalid.line };
   }
-  const usage = lines.map((line) => ARGPARSE_ERROR.exec(line.text)).find((match) => match !== null);
+  const usageError = signatures.usageError;
+  const usage = usageError ? lines.map((line) => usageError.exec(line.text)).find((match) => match !== null) : undefined;
   if (usage) return { kind: 'bad_input', message: `Cosmos rejected the arguments: ${usage[0]}`, evidence: usage[0] };
 
   let detail = headlineText;
@@ -285,7 +227,7 @@ function rootHeadline(headlines: Headline[], torchrun: TorchrunFailure | null): 
   return model.at(-1);
 }
 
-function parseLoguru(text: string): LoguruRecord | null {
+export function parseLoguru(text: string): LoguruRecord | null {
   // cosmos_transfer1/utils/log.py init_loguru_stdout(): "[{time:MM-DD HH:mm:ss}|{machine}{level}|{relative_path}:{line}:{function}] {message}";
   // the machine part is empty with RANK0_ONLY=True (log.py:20), relative_path is relative to the working directory.
   const match = /^\[\d\d-\d\d \d\d:\d\d:\d\d\|(?:[^|]*\]\| )?(TRACE|DEBUG|INFO|SUCCESS|WARNING|ERROR|CRITICAL)\|([^\]\s]+?\.py):\d+:[^\]\s]+\] (.*)$/.exec(text);
@@ -298,16 +240,16 @@ function isFile(path: string, file: string): boolean {
 }
 
 /** A block that ended the run: one of the guardrail's final CRITICAL lines, with the reasons it printed before it. */
-function findGuardrailBlock(lines: LogLine[]): { message: string; evidence: string } | null {
+function findGuardrailBlock(lines: LogLine[], rules: GuardrailLine[]): { message: string; evidence: string } | null {
   const reasons: string[] = [];
   let what: 'prompt' | 'video' | undefined;
   let finalLine: string | undefined;
   for (const { text } of lines) {
     const record = parseLoguru(text);
     if (!record || record.level !== 'CRITICAL') continue;
-    const rule = GUARDRAIL_LINES.find((r) => isFile(record.file, r.file) && r.message.test(record.message));
+    const rule = rules.find((r) => isFile(record.file, r.file) && r.message.test(record.message));
     if (!rule) continue;
-    const reason = rule.file === PRESETS ? rule.message.exec(record.message)?.[1] : undefined;
+    const reason = rule.reason ? rule.message.exec(record.message)?.[1] : undefined;
     if (reason !== undefined && !reasons.includes(reason)) reasons.push(reason);
     if (rule.what) what = rule.what;
     if (rule.final) finalLine ??= record.message;

@@ -9,29 +9,42 @@ export const completionMarker = '[COSMOS_COMPLETE] exit_code=';
 /** A model argument: literal, or the contents of a file the container's shell reads (keeps prompts off command lines). */
 export type ModelArg = string | { contentsOf: string };
 
+/** What a model type runs in its container: the image, its mounts and environment, and the command. */
+export interface ContainerLaunch {
+  image: string;
+  /** `-v` values: `host:container[:ro]`, or an anonymous volume's container path. */
+  mounts: string[];
+  workdir: string;
+  env: Record<string, string>;
+  command: ModelArg[];
+}
+
 export interface ContainerJob {
   name: string;
+  /** The job's key (a run id, or `<batch>-<segment>`); labelled on the container. */
   runId: string;
   modelType: string;
   gpuDevices: number[];
-  /** The model script and its arguments, run under torchrun with one process per GPU. */
-  modelArgs: ModelArg[];
-  /** Relative to /workspace. */
+  launch: ContainerLaunch;
+  /** Relative to the working dir. */
   logPath: string;
   /** On the host: the host's `env` as KEY=VALUE lines (mode 0600), so no value shows in `ps`. */
   envFile?: string;
 }
 
-export function containerNameFor(modelType: string, runId: string): string {
-  return `cosmos-${modelType}-${runId}`;
+/** One name per job on a host: a retry derives the same name and so finds the container instead of starting another. */
+export function containerNameFor(modelType: string, jobKey: string): string {
+  return `cosmos-${modelType}-${jobKey}`;
+}
+
+export function quoteModelArg(arg: ModelArg): string {
+  return typeof arg === 'string' ? quoteArg(arg) : `"$(cat -- ${quoteArg(arg.contentsOf)})"`;
 }
 
 /** The full `docker run` argv. Detached and without --rm: the exit code and files must survive an orchestrator crash. */
 export function buildDockerRunArgv(host: GpuHostConfig, job: ContainerJob): string[] {
-  const torchrun = ['torchrun', `--nproc_per_node=${job.gpuDevices.length}`, '--nnodes=1', '--node_rank=0']
-    .concat(job.modelArgs.map((arg) => (typeof arg === 'string' ? quoteArg(arg) : `"$(cat -- ${quoteArg(arg.contentsOf)})"`)) as string[]);
   const log = job.logPath;
-  const script = `${torchrun.join(' ')} 2>&1 | tee ${quoteCommand([log])}; code=\${PIPESTATUS[0]}; `
+  const script = `${job.launch.command.map(quoteModelArg).join(' ')} 2>&1 | tee ${quoteCommand([log])}; code=\${PIPESTATUS[0]}; `
     + `echo "${completionMarker}$code" >> ${quoteCommand([log])}; exit $code`;
   return [
     host.docker, 'run', '-d',
@@ -41,13 +54,12 @@ export function buildDockerRunArgv(host: GpuHostConfig, job: ContainerJob): stri
     '--label', `${gpuLabel}=${formatGpuLabel(job.gpuDevices)}`,
     '--gpus', `"device=${job.gpuDevices.join(',')}"`,
     '--ipc=host',
-    '-v', `${host.remote_dir}:/workspace`,
-    ...host.mounts.flatMap((mount) => ['-v', mount]),
-    '-w', '/workspace',
-    '-e', 'PYTHONPATH=/workspace',
+    ...job.launch.mounts.flatMap((mount) => ['-v', mount]),
+    '-w', job.launch.workdir,
+    ...Object.entries(job.launch.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
     ...(job.envFile ? ['--env-file', job.envFile] : []),
     ...host.docker_args,
-    host.image,
+    job.launch.image,
     'bash', '-c', script,
   ];
 }

@@ -3,7 +3,8 @@ import type { Db } from '../db/client.js';
 import { listRunningRunsOnHost } from '../db/queries/maintenance.js';
 import type { GpuHostTransport } from './transport.js';
 
-export interface GpuStatus { index: number; name: string; memoryUsedMiB: number; memoryTotalMiB: number; utilizationPercent: number }
+/** A reading nvidia-smi gives as `[N/A]` (MIG, unified memory) or `[Not Supported]` is null: unknown, not 0. */
+export interface GpuStatus { index: number; name: string; memoryUsedMiB: number | null; memoryTotalMiB: number | null; utilizationPercent: number | null }
 
 export interface HostContainer { id: string; name: string; runId: string; image: string; state: string; status: string }
 
@@ -58,7 +59,7 @@ export function parseGpuCsv(text: string): GpuStatus[] {
     // A GPU name may itself hold commas; the numeric fields are the first one and the last three.
     const [index, ...rest] = cells;
     const [used, total, util] = rest.slice(-3);
-    const reading = (value: string | undefined) => (value === undefined || Number.isNaN(Number(value)) ? 0 : Number(value));
+    const reading = (value: string | undefined) => (value === undefined || value === '' || Number.isNaN(Number(value)) ? null : Number(value));
     return {
       index: Number(index), name: rest.slice(0, -3).join(', '),
       memoryUsedMiB: reading(used), memoryTotalMiB: reading(total), utilizationPercent: reading(util),

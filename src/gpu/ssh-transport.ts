@@ -1,11 +1,12 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
-import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
 import { effectiveSignal } from './abort-scope.js';
 import { kindOfMode } from './entry-kind.js';
-import { HostUnreachableError, RemoteCommandError } from './remote-command-error.js';
+import { HostUnreachableError } from './remote-command-error.js';
 import { quoteCommand } from './shell-quote.js';
 import { downloadPipelined, uploadPipelined } from './sftp-pipeline.js';
+import { createSemaphore, execRemote, isConnectionError, wrapCommand } from './ssh-exec.js';
 import { createSessionPool, type SshSession, type SshTarget } from './ssh-session.js';
 import type { ExecOptions, ExecResult, GpuHostTransport, TransferOptions } from './transport.js';
 
@@ -13,15 +14,6 @@ export type { SshTarget } from './ssh-session.js';
 
 // OpenSSH's MaxSessions defaults to 10 channels per connection, one of which is SFTP.
 const maxChannels = 8;
-
-// OpenSSH ignores the channel's "signal" request (9.2 does), so every command runs under a watcher that kills it
-// when its channel's stdin ends: on an abort (we send EOF) and on a dropped link (sshd closes the pipe) alike.
-// (A background job's stdin is /dev/null unless redirected, hence the copy on fd 3; the watcher uses the `read`
-// builtin, so killing it leaves no child behind holding the channel open.)
-const killOnHangup = 'exec 3<&0; "$@" </dev/null 3<&- & c=$!; '
-  + '{ while read -r _; do :; done <&3; kill -9 "$c"; } >/dev/null 2>&1 & w=$!; '
-  + 'exec 3<&-; wait "$c"; s=$?; kill -9 "$w" 2>/dev/null; exit "$s"';
-const wrapCommand = (argv: readonly string[]) => quoteCommand(['sh', '-c', killOnHangup, 'sh', ...argv]);
 
 /**
  * SSH/SFTP to a GPU host. Connects lazily and verifies the host key every time; a dropped link is noticed
@@ -213,117 +205,3 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
 }
 
 const sftpStatus = { noSuchFile: 2, failure: 4 } as const;
-
-/** SFTP status errors (no such file, permission denied, failure) carry a numeric code; a dead link does not. */
-function isConnectionError(session: SshSession, error: unknown): boolean {
-  if (session.broken) return true;
-  const { code, message } = error as { code?: unknown; message?: string };
-  if (typeof code === 'number') return false;
-  return /no response from server|not connected|channel (is )?(not open|closed)|closed|ECONNRESET|EPIPE|ETIMEDOUT/i.test(message ?? '');
-}
-
-function execRemote(
-  session: SshSession, host: string, command: string, wrapped: string, options: ExecOptions, setupTimeoutMs: number,
-  unreachable: (cause?: unknown, beforeCommand?: boolean) => HostUnreachableError,
-): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-    };
-    if (options.signal?.aborted) {
-      fail(new RemoteCommandError({ command, host, exitCode: null, signal: null, stderr: 'cancelled before it started' }));
-      return;
-    }
-    const setup = setTimeout(() => {
-      session.discard(`no channel opened within ${setupTimeoutMs / 1000} s`);
-      fail(unreachable());
-    }, setupTimeoutMs);
-    const onOpen = (err: Error | undefined, stream: ClientChannel) => {
-      clearTimeout(setup);
-      if (settled) {
-        stream?.close();
-        return;
-      }
-      if (err) {
-        // A refused channel (e.g. sshd's MaxSessions) on a live link is a host problem too, but keeps the session.
-        if (isConnectionError(session, err)) session.discard(err.message);
-        fail(unreachable(err, true));
-        return;
-      }
-      follow(stream);
-    };
-    try {
-      session.client.exec(wrapped, onOpen);
-    } catch (error) {
-      // ssh2 throws `Not connected` synchronously once the socket is gone: the session is dead.
-      clearTimeout(setup);
-      session.discard((error as Error).message);
-      fail(unreachable(error, true));
-      return;
-    }
-
-    function follow(stream: ClientChannel) {
-      let stdout = '';
-      let stderr = '';
-      // A dead link may never close the channel; the session breaking is enough to know the command's fate is unknown.
-      const unsubscribe = session.onBroken(() => fail(unreachable()));
-      const timer = options.timeoutMs ? setTimeout(() => abort('timed out'), options.timeoutMs) : null;
-      function abort(why: string) {
-        if (settled) return;
-        // EOF on stdin makes the watcher kill the command: a cancelled attempt leaves nothing running.
-        try { stream.end(); } catch { /* the channel may already be gone */ }
-        stream.close();
-        fail(new RemoteCommandError({ command, host, exitCode: null, signal: null, stderr: `${stderr}\n${why}` }));
-      }
-      const onAbort = () => abort('cancelled');
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        stdout += chunk;
-        options.onOutput?.(chunk, 'stdout');
-      });
-      stream.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        options.onOutput?.(chunk, 'stderr');
-      });
-      stream.on('close', (code: number | null, signal?: string) => {
-        unsubscribe();
-        if (timer) clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        if (settled) return;
-        if (code === null || code === undefined) {
-          if (signal) fail(new RemoteCommandError({ command, host, exitCode: null, signal, stderr }));
-          else fail(unreachable(new Error(`session closed before \`${command.slice(0, 80)}\` finished`)));
-        } else if (code === 0 || options.okExitCodes?.includes(code)) {
-          settled = true;
-          resolve({ stdout, stderr, exitCode: code });
-        } else {
-          fail(new RemoteCommandError({ command, host, exitCode: code, signal: signal ?? null, stderr }));
-        }
-      });
-    }
-  });
-}
-
-function createSemaphore(limit: number) {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return {
-    async acquire(): Promise<() => void> {
-      // A release hands its slot straight to the next waiter, so the count never goes past the limit.
-      if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-      else active += 1;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        const next = waiting.shift();
-        if (next) next();
-        else active -= 1;
-      };
-    },
-  };
-}

@@ -1,42 +1,49 @@
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, TimeoutFailure, upsertSearchAttributes,
+  ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, setCurrentDetails, TimeoutFailure, upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { FailureKind } from '../db/schema.js';
 import { hostActivities, records } from './activity-proxies.js';
-import { showStep } from './gpu-step.js';
 import { showProgressInDetails } from './progress.js';
 import { CosmosStatus } from './search-attributes.js';
-import { jobFailureKinds, type PipelineInput } from './types.js';
+import { jobFailureKinds, type PipelineTimeouts } from './types.js';
 
-/** The run a pipeline is working on right now; failures and cancels are recorded against it. */
-export interface CurrentRun { runId: string; modelType: string }
+/** The runs a workflow has not settled yet, and the container working on them now. */
+export interface OpenWork { host: string; timeouts: PipelineTimeouts; runIds: Set<string>; containerName: string | null; describe(text: string): void }
+
+export function openWork(host: string, timeouts: PipelineTimeouts, runIds: string[], describe: (text: string) => void): OpenWork {
+  return { host, timeouts, runIds: new Set(runIds), containerName: null, describe };
+}
 
 /**
- * Runs the pipeline's steps and maps what goes wrong, once: a failure marks the current run failed with its
- * kind (later steps never start); a user's cancel stops its container and marks it cancelled.
+ * Runs the workflow's steps and maps what goes wrong, once, for single runs, pipelines and batches alike: a failure
+ * marks every open run failed with its kind (later steps never start); a user's cancel stops the container that is
+ * working and marks the open runs cancelled. `settle` runs last either way (a batch's status).
  */
-export async function runPipeline<T>(input: PipelineInput, current: CurrentRun, steps: () => Promise<T>): Promise<T> {
-  showProgressInDetails(input.host);
+export async function driveRuns<T>(work: OpenWork, steps: () => Promise<T>, settle: () => Promise<string | null> = async () => null): Promise<T> {
+  showProgressInDetails(work.host);
   try {
     upsertSearchAttributes([{ key: CosmosStatus, value: 'running' }]);
     const result = await steps();
-    upsertSearchAttributes([{ key: CosmosStatus, value: 'completed' }]);
-    showStep({ ...current, host: input.host }, 'completed');
+    const status = (await settle()) ?? 'completed';
+    upsertSearchAttributes([{ key: CosmosStatus, value: status }]);
+    work.describe(status);
     return result;
   } catch (error) {
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(async () => {
-        await hostActivities(input.host, input.timeouts).control.stopRunContainer({ runId: current.runId, host: input.host, modelType: current.modelType });
-        await records.recordRunFailed({ runId: current.runId, kind: 'cancelled', message: 'cancelled by the user' });
+        if (work.containerName) await hostActivities(work.host, work.timeouts).control.stopJobContainer({ host: work.host, containerName: work.containerName });
+        for (const runId of work.runIds) await records.recordRunFailed({ runId, kind: 'cancelled', message: 'cancelled by the user' });
+        await settle();
         upsertSearchAttributes([{ key: CosmosStatus, value: 'cancelled' }]);
-        showStep({ ...current, host: input.host }, 'cancelled');
+        work.describe('cancelled');
       });
       throw error;
     }
     const { kind, message } = describeFailure(error);
-    await records.recordRunFailed({ runId: current.runId, kind, message });
+    for (const runId of work.runIds) await records.recordRunFailed({ runId, kind, message });
+    await settle();
     upsertSearchAttributes([{ key: CosmosStatus, value: 'failed' }]);
-    showStep({ ...current, host: input.host }, `failed: ${kind}`);
+    work.describe(`failed: ${kind}`);
     throw ApplicationFailure.nonRetryable(message, kind);
   }
 }
@@ -53,3 +60,5 @@ export function describeFailure(error: unknown): { kind: FailureKind; message: s
   }
   return { kind: 'internal', message: (cause as Error | undefined)?.message ?? String(error) };
 }
+
+export const showDetails = (text: string, subject: string, host: string) => setCurrentDetails(`**${text}** · ${subject} on \`${host}\``);

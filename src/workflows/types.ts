@@ -6,29 +6,29 @@ export interface PipelineTimeouts {
   retryMaximum: string;
 }
 
-/** Every pipeline starts from one run row the client created; follow-up runs are created by the workflow. */
+/** A step after the first: its model type and parameters, and whether it runs on the previous run's output. */
+export interface StepSpec { modelType: string; params: Record<string, unknown>; from: 'prompt' | 'run' }
+
+/** Every pipeline starts from one run row the client created; the runs of later steps are created by the workflow. */
 export interface PipelineInput {
   runId: string;
+  modelType: string;
   promptId: string;
   promptName: string;
   host: string;
   timeouts: PipelineTimeouts;
-}
-
-export interface EnhanceThenInferenceInput extends PipelineInput {
-  /** Transfer parameters for the inference on the enhanced prompt. */
-  inferenceParams: Record<string, unknown>;
-}
-
-export interface InferenceThenUpscaleInput extends PipelineInput {
-  upscaleParams: Record<string, unknown>;
+  /** Steps after the first (enhance → transfer, transfer → upscale): each starts only when the one before completed. */
+  then?: StepSpec[];
 }
 
 export interface PipelineResult { runIds: string[] }
 
 export interface BatchInput {
   batchId: string;
+  modelType: string;
   runIds: string[];
+  /** The runs split into groups one container can take; one group of all when absent. */
+  groups?: string[][];
   host: string;
   timeouts: PipelineTimeouts;
 }

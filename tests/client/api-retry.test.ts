@@ -62,7 +62,7 @@ describe('POST /runs/:id/retry (real stack, simulator GPU host)', () => {
     expect(res.body.run).toMatchObject({ modelType: 'enhance', promptId: explodingPromptId, retryOfRunId: failedEnhanceId });
     const done = await api.waitForRun(res.body.run.id);
     expect(done.status).toBe('completed');
-    expect(done.outputs?.enhancedPromptId).toMatch(/^ps_/);
+    expect((done.outputs?.result as { promptId?: string } | undefined)?.promptId).toMatch(/^ps_/);
   });
 
   it('retries a failed batch member as a single inference of its prompt with its own configuration', async () => {

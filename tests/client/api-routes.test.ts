@@ -186,7 +186,7 @@ describe('the HTTP API (real stack, simulator GPU host)', () => {
     const [upscaled, enhanced] = await Promise.all([api.waitForRun(upscale.body.run.id), api.waitForRun(enhance.body.run.id)]);
     expect(upscaled.status).toBe('completed');
     expect(enhanced.status).toBe('completed');
-    const newPrompt = await api.call('GET', `/prompts/${enhanced.outputs!.enhancedPromptId}`);
+    const newPrompt = await api.call('GET', `/prompts/${(enhanced.outputs!.result as { promptId?: string } | undefined)?.promptId!}`);
     expect(newPrompt.body.prompt.parentPromptId).toBe(promptId);
     expect((await api.call('POST', `/runs/${upscale.body.run.id}/upscale`)).status).toBe(400);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxSeed } from '../../src/models/transfer.js';
+import { maxSeed } from '../../src/models/transfer-params.js';
 import { countRows } from '../helpers/migrated-db.js';
 import { createPipelineHarness, demoInputs, type PipelineHarness } from '../helpers/pipeline-harness.js';
 import { parseJson, runCosmos, type CosmosResult } from '../helpers/run-cosmos.js';

@@ -87,8 +87,8 @@ describe('cosmos inference/enhance/upscale/cancel/logs (built executable, real s
     const { run } = parseJson<WaitJson>(await cosmos('enhance', otherPromptId, '--wait', '--json'));
     expect(run).toMatchObject({ modelType: 'enhance', status: 'completed' });
     const shown = await cosmos('show', run.id);
-    expect(shown.stdout).toContain(`enhanced prompt: ${run.outputs!.enhancedPromptId}`);
-    expect((await cosmos('show', run.outputs!.enhancedPromptId!)).stdout).toContain(`enhanced from ${otherPromptId}`);
+    expect(shown.stdout).toContain(`enhanced prompt: ${(run.outputs!.result as { promptId?: string } | undefined)?.promptId!}`);
+    expect((await cosmos('show', (run.outputs!.result as { promptId?: string } | undefined)?.promptId!)).stdout).toContain(`enhanced from ${otherPromptId}`);
     expect(await cosmos('enhance')).toMatchObject({ code: 2, stderr: expect.stringContaining('expected one prompt id') });
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { upsamplerFailures } from '../../src/models/transfer1-failures.js';
 import { classifyContainerFailure } from '../../src/gpu/classify-failure.js';
 
 /*
@@ -301,7 +302,7 @@ const validationErrors = [
 
 describe('classifyContainerFailure', () => {
   it.each(cases)('$name', ({ exitCode, log, oomKilled, kind, contains, excludes }) => {
-    const failure = classifyContainerFailure(exitCode, log, oomKilled);
+    const failure = classifyContainerFailure(exitCode, log, oomKilled, upsamplerFailures);
     expect(failure.kind).toBe(kind);
     for (const text of contains) expect(failure.message).toContain(text);
     for (const text of excludes ?? []) expect(failure.message).not.toContain(text);
@@ -309,7 +310,7 @@ describe('classifyContainerFailure', () => {
 
   it.each(validationErrors)('reads Cosmos\'s own spec validation error as bad_input: %s', (error) => {
     const log = join(argsEcho('A quiet street'), traceback(validationFrames, error), childFailed(1), done(1));
-    expect(classifyContainerFailure(1, log)).toMatchObject({ kind: 'bad_input', message: `Cosmos rejected the job: ${error}` });
+    expect(classifyContainerFailure(1, log, false, upsamplerFailures)).toMatchObject({ kind: 'bad_input', message: `Cosmos rejected the job: ${error}` });
   });
 
   it('reads the chained control-weight error (non-negative, then re-raised) as bad_input', () => {
@@ -320,12 +321,12 @@ describe('classifyContainerFailure', () => {
       traceback(validationFrames, 'ValueError: Control weight for edge must be a valid non-negative float or a path to a .pt file.'),
       childFailed(1), done(1),
     );
-    expect(classifyContainerFailure(1, log).kind).toBe('bad_input');
+    expect(classifyContainerFailure(1, log, false, upsamplerFailures).kind).toBe('bad_input');
   });
 
   it('reads the message-less --is_av_sample assertion of the distilled model by its source line as bad_input', () => {
     const log = join(traceback([[`/workspace/${TRANSFER}`, 433, '<module>', 'demo(args, control_inputs)'], [`/workspace/${TRANSFER}`, 236, 'demo', 'assert not cfg.is_av_sample']], 'AssertionError'), childFailed(1), done(1));
-    expect(classifyContainerFailure(1, log)).toMatchObject({ kind: 'bad_input', message: 'Cosmos rejected the job: AssertionError (assert not cfg.is_av_sample)' });
+    expect(classifyContainerFailure(1, log, false, upsamplerFailures)).toMatchObject({ kind: 'bad_input', message: 'Cosmos rejected the job: AssertionError (assert not cfg.is_av_sample)' });
   });
 
   it('does not take a guardrail line that is not a CRITICAL record of the guardrail\'s own file', () => {
@@ -335,6 +336,6 @@ describe('classifyContainerFailure', () => {
       critical('cosmos_transfer1/utils/other.py:1:f', 'All prompts failed safety checks'),
       traceback(demoFrames, 'RuntimeError: boom'), done(1),
     );
-    expect(classifyContainerFailure(1, log).kind).toBe('container_failed');
+    expect(classifyContainerFailure(1, log, false, upsamplerFailures).kind).toBe('container_failed');
   });
 });

@@ -6,10 +6,11 @@ import { createLocalTransport } from '../../src/gpu/local-transport.js';
 import { openMigratedDb } from '../helpers/migrated-db.js';
 
 describe('host status parsing', () => {
-  it('reads every GPU line of nvidia-smi CSV, including names with commas and [N/A] readings', () => {
-    expect(parseGpuCsv('0, NVIDIA H100 80GB HBM3, 71500, 81559, 98\n1, Tesla, PCIe, 1, 81559, [N/A]\n')).toEqual([
+  it('reads every GPU line of nvidia-smi CSV, including names with commas, and [N/A] readings as unknown, not 0', () => {
+    expect(parseGpuCsv('0, NVIDIA H100 80GB HBM3, 71500, 81559, 98\n1, Tesla, PCIe, 1, 81559, [N/A]\n2, NVIDIA GH200, [N/A], [N/A], 0\n')).toEqual([
       { index: 0, name: 'NVIDIA H100 80GB HBM3', memoryUsedMiB: 71500, memoryTotalMiB: 81559, utilizationPercent: 98 },
-      { index: 1, name: 'Tesla, PCIe', memoryUsedMiB: 1, memoryTotalMiB: 81559, utilizationPercent: 0 },
+      { index: 1, name: 'Tesla, PCIe', memoryUsedMiB: 1, memoryTotalMiB: 81559, utilizationPercent: null },
+      { index: 2, name: 'NVIDIA GH200', memoryUsedMiB: null, memoryTotalMiB: null, utilizationPercent: 0 },
     ]);
   });
 

@@ -136,7 +136,9 @@ function toToml(root: Record<string, unknown>, hosts: Record<string, unknown>[])
   const sections = Object.entries(root).filter(([, v]) => typeof v === 'object' && !Array.isArray(v))
     .map(([name, v]) => `[${name}]\n${table(v as Record<string, unknown>)}`);
   // A host's tables (e.g. env) are written inline: `env = { PATH = "…" }`.
-  const inline = (v: Record<string, unknown>) => `{ ${Object.entries(v).map(([k, x]) => `${k} = ${value(x)}`).join(', ')} }`;
+  const key = (k: string) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k));
+  const inline = (v: Record<string, unknown>): string => `{ ${Object.entries(v)
+    .map(([k, x]) => `${key(k)} = ${x !== null && typeof x === 'object' && !Array.isArray(x) ? inline(x as Record<string, unknown>) : value(x)}`).join(', ')} }`;
   const hostTable = (host: Record<string, unknown>) => Object.entries(host)
     .map(([k, v]) => `${k} = ${v !== null && typeof v === 'object' && !Array.isArray(v) ? inline(v as Record<string, unknown>) : value(v)}`).join('\n');
   return `${table(root)}\n\n${sections.join('\n\n')}\n\n${hosts.map((host) => `[[hosts]]\n${hostTable(host)}\n`).join('\n')}`;

@@ -5,7 +5,7 @@ import { findPrompt } from '../../src/db/queries/prompts.js';
 import { findRun, listRunEvents } from '../../src/db/queries/runs.js';
 import { findModelType } from '../../src/models/index.js';
 import type { Db } from '../../src/db/client.js';
-import { createLogProgressTracker } from '../../src/gpu/log-progress.js';
+import { describeJobLayout } from '../../src/gpu/job-layout.js';
 import { readStartRecord } from '../../simulator/install.js';
 
 /** Containers the simulator ever started for a run (or a batch key), from its own record. */
@@ -20,13 +20,18 @@ export async function countStarts(simHome: string, key: string): Promise<number>
 export async function expectIntactCompletedRun(db: Db, simHome: string, runId: string): Promise<void> {
   const run = (await findRun(db, runId))!;
   const prompt = (await findPrompt(db, run.promptId))!;
-  const chunks = findModelType(run.modelType).planJob({ run, prompt }).chunks;
+  const source = run.parentRunId ? await findRun(db, run.parentRunId) : undefined;
+  const model = findModelType(run.modelType);
+  const plan = model.planJob({
+    items: [{ run, prompt, ...(source ? { source } : {}) }], layout: describeJobLayout('/remote', run.id),
+    host: { image: 'image', workspace: '/remote', env: {}, mounts: [], remoteDir: '/remote', gpusPerJob: 1 },
+  });
   expect(run.status, `${runId}: ${run.failureKind ?? ''} ${run.errorMessage ?? ''}`).toBe('completed');
   expect(await countStarts(simHome, runId)).toBe(1);
   const log = await readFile(run.outputs!.logPath!, 'utf8');
   expect(log.match(/\[COSMOS_COMPLETE\]/g)).toHaveLength(1);
   expect(log.match(/Start creating base model/g)).toHaveLength(1);
-  const expected = createLogProgressTracker(chunks).feed(log).map((m) => m.message);
+  const expected = model.trackProgress(plan).feed(log).map((m) => m.message);
   const fromLog = (await listRunEvents(db, runId)).filter((e) => e.logSeq !== null).sort((a, b) => a.logSeq! - b.logSeq!);
   expect(fromLog.map((e) => e.message)).toEqual(expected);
   expect(fromLog.map((e) => e.logSeq)).toEqual(expected.map((_, i) => i));

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { buildDockerRunArgv } from '../../src/gpu/docker.js';
 import { simulatedLocalHost } from '../../src/config.js';
-import {
-  assertKnownSpecKeys, buildTransferSpec, countChunks, resolveTransferParams, transferDefaults, transferModelArgs,
-} from '../../src/models/transfer.js';
+import { transferModel } from '../../src/models/transfer.js';
+import { resolveTransferParams, transferDefaults } from '../../src/models/transfer-params.js';
+import { assertKnownSpecKeys, buildTransferSpec, countChunks } from '../../src/models/transfer-spec.js';
+import { describeJobLayout } from '../../src/gpu/job-layout.js';
+import type { Prompt, Run } from '../../src/db/schema.js';
 
 describe('transfer spec', () => {
   it('uses one set of defaults and omits controls whose weight is 0', () => {
     const spec = buildTransferSpec({ text: 'p', negative: 'n' }, resolveTransferParams({ weights: { edge: 0 } }), {
       video: 'cosmos-jobs/rs_1/inputs/color.mp4', depth: 'cosmos-jobs/rs_1/inputs/depth.mp4',
-    });
+    }, 24);
     expect(spec).toEqual({
       prompt: 'p', negative_prompt: 'n', input_video_path: 'cosmos-jobs/rs_1/inputs/color.mp4',
       num_steps: 35, guidance: 5, seed: 1, fps: 24, sigma_max: 70, blur_strength: 'medium', canny_threshold: 'medium',
@@ -28,6 +30,12 @@ describe('transfer spec', () => {
     expect(resolveTransferParams()).toEqual(transferDefaults);
   });
 
+  it('writes the output at the input\'s frame rate unless one is given', () => {
+    const paths = { video: 'v.mp4' };
+    expect(buildTransferSpec({ text: 'p', negative: 'n' }, resolveTransferParams(), paths, 29.97).fps).toBe(30);
+    expect(buildTransferSpec({ text: 'p', negative: 'n' }, resolveTransferParams({ fps: 12 }), paths, 29.97).fps).toBe(12);
+  });
+
   it('counts 121-frame chunks the way Cosmos does', () => {
     expect([1, 121, 122, 241, 242].map(countChunks)).toEqual([1, 1, 2, 2, 3]);
   });
@@ -36,9 +44,14 @@ describe('transfer spec', () => {
 describe('docker run command', () => {
   it('runs detached without --rm, names and labels the container by run id, and passes every flag as its own token', () => {
     const host = simulatedLocalHost('/data');
+    const video = { path: '/v.mp4', sha256: 'a'.repeat(64), bytes: 1, width: 1280, height: 704, frames: 121, fps: 24 };
+    const plan = transferModel.planJob({
+      items: [{ run: { id: 'rs_1', executionConfig: {} } as unknown as Run, prompt: { promptText: 'p', negativePrompt: 'n', inputs: { video } } as unknown as Prompt }],
+      layout: describeJobLayout(host.remote_dir, 'rs_1'),
+      host: { image: host.image, workspace: host.remote_dir, env: {}, mounts: [], remoteDir: host.remote_dir, gpusPerJob: 2 },
+    });
     const argv = buildDockerRunArgv(host, {
-      name: 'cosmos-transfer-rs_1', runId: 'rs_1', modelType: 'transfer', gpuDevices: [0, 1], logPath: 'cosmos-jobs/rs_1/run.log',
-      modelArgs: transferModelArgs({ specPath: 'cosmos-jobs/rs_1/inputs/spec.json', outputDir: 'cosmos-jobs/rs_1/outputs', gpus: 2 }),
+      name: 'cosmos-transfer-rs_1', runId: 'rs_1', modelType: 'transfer', gpuDevices: [0, 1], logPath: plan.logPath, launch: plan.launch,
     });
     expect(argv.slice(0, 3)).toEqual([host.docker, 'run', '-d']);
     expect(argv).not.toContain('--rm');

@@ -38,7 +38,7 @@ describe('pipelines over SSH against the simulated GPU host', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(details.some((d) => /\*\*generating\*\* \d+% · run `rs_/.test(d))).toBe(true);
-    expect(await (await handle.describe()).staticSummary()).toBe(`inference · "${prompt.name}" (${prompt.id}) on ${h.hostName}`);
+    expect(await (await handle.describe()).staticSummary()).toBe(`transfer · "${prompt.name}" (${prompt.id}) on ${h.hostName}`);
     const history = await handle.fetchHistory();
     const summaries = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.userMetadata?.summary?.data);
     const decoded = summaries.filter(Boolean).map((data) => JSON.parse(Buffer.from(data!).toString('utf8')) as string);
@@ -50,9 +50,9 @@ describe('pipelines over SSH against the simulated GPU host', () => {
     const done = await waitForRun(deps(), (await startEnhance(deps(), { promptId: prompt.id })).run.id);
     await expectVerified(done);
     expect(done.promptId).toBe(prompt.id);
-    const enhanced = await findPrompt(h.db, done.outputs!.enhancedPromptId!);
+    const enhanced = await findPrompt(h.db, (done.outputs!.result as { promptId?: string } | undefined)?.promptId!);
     expect(enhanced).toMatchObject({ name: `${prompt.name}_enhanced`, parentPromptId: prompt.id, inputs: prompt.inputs });
-    expect(enhanced!.promptText).toBe(done.outputs!.enhancedText);
+    expect(enhanced!.promptText).toBe((done.outputs!.result as { text: string }).text);
     expect(enhanced!.promptText.startsWith('a red kite over green hills')).toBe(true);
     expect(enhanced!.promptText.length).toBeGreaterThan(prompt.promptText.length);
     expect(await containersOf(done.id)).toHaveLength(1);
@@ -64,7 +64,7 @@ describe('pipelines over SSH against the simulated GPU host', () => {
     await expectVerified(done);
     expect(done).toMatchObject({ modelType: 'upscale', parentRunId: source.id, executionConfig: { control_weight: 0.7, num_steps: 10 } });
     expect(done.outputs!.files.map((f) => f.name)).toContain('output_4k.mp4');
-    expect(done.outputs!.video).toMatchObject({ width: 3840, height: 2112, frames: 121 });
+    expect(done.outputs!.result).toMatchObject({ kind: 'video',  width: 3840, height: 2112, frames: 121 });
     const spec = JSON.parse(readFileSync(`${done.outputs!.runDir}/spec.json`, 'utf8')) as Record<string, unknown>;
     expect(spec).toEqual({ input_video_path: `cosmos-jobs/${done.id}/inputs/input.mp4`, upscale: { control_weight: 0.7 } });
     await expect(startUpscale(deps(), { runId: done.id })).rejects.toThrow(/only a completed transfer run can be upscaled/);
@@ -77,8 +77,8 @@ describe('pipelines over SSH against the simulated GPU host', () => {
     const [enhanceRun, inferenceRun] = (await runsOfWorkflow(run)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     await expectVerified(enhanceRun!);
     await expectVerified(inferenceRun!);
-    expect(inferenceRun).toMatchObject({ modelType: 'transfer', promptId: enhanceRun!.outputs!.enhancedPromptId, executionConfig: { seed: 3 } });
-    expect(readFileSync(`${inferenceRun!.outputs!.runDir}/output.txt`, 'utf8')).toBe(enhanceRun!.outputs!.enhancedText);
+    expect(inferenceRun).toMatchObject({ modelType: 'transfer', promptId: (enhanceRun!.outputs!.result as { promptId?: string } | undefined)?.promptId!, executionConfig: { seed: 3 } });
+    expect(readFileSync(`${inferenceRun!.outputs!.runDir}/output.txt`, 'utf8')).toBe((enhanceRun!.outputs!.result as { text: string }).text);
   });
 
   it('inference → upscale upscales the new output and links the runs', async () => {

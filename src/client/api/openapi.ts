@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { sessionBody } from './auth.js';
 import {
   analyticsQuery, createPromptBody, enhanceBody, listPromptsQuery, listRunsQuery, rateBody, retryBody, searchQuery,
-  startBatchBody, startRunBody, upscaleBody,
+  startBatchBody, startModelBatchBody, startModelRunBody, startRunBody, upscaleBody,
 } from './schemas.js';
+import { listModelTypes } from '../../models/index.js';
 
 type Schema = z.ZodType;
-interface Operation { summary: string; body?: Schema; query?: z.ZodObject; ok?: number; produces?: string; errors?: number[] }
+interface Operation { summary: string; body?: Schema | Schema[]; query?: z.ZodObject; ok?: number; produces?: string; errors?: number[] }
 
 const jsonSchema = (schema: Schema) => z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'any' });
 
@@ -22,6 +23,18 @@ const errorBody = {
     },
   },
 };
+
+/** One shape, or several (POST /runs takes the generic `{modelType, …}` body and the older transfer one). */
+function bodySchema(body: Schema | Schema[]) {
+  return Array.isArray(body) ? { oneOf: body.map(jsonSchema) } : jsonSchema(body);
+}
+
+/** Each model type's parameters as the model checks them, for `params` of a generic start. */
+function modelParamSchemas() {
+  return Object.fromEntries(listModelTypes().map((model) => [`Params.${model.name}`, {
+    ...jsonSchema(model.params), description: `${model.summary}. Every field is optional: the model's defaults fill the rest (${JSON.stringify(model.defaults)}).`,
+  }]));
+}
 
 function operation(path: string, op: Operation) {
   const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
@@ -39,7 +52,7 @@ function operation(path: string, op: Operation) {
   return {
     summary: op.summary,
     ...(pathParams.length + queryParams.length ? { parameters: [...pathParams, ...queryParams] } : {}),
-    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema(op.body) } } } } : {}),
     responses,
   };
 }
@@ -66,7 +79,10 @@ const spec: Record<string, Record<string, Operation>> = {
   '/prompts/{id}/inputs/{role}/poster': { get: { summary: 'The poster frame (JPEG) of an input video', produces: 'image/jpeg', errors: [404, 409] } },
   '/prompts/{id}/enhance': { post: { summary: 'Start an enhance run (prompt upsampler)', body: enhanceBody, ok: 201, errors: [400, 404] } },
   '/runs': {
-    post: { summary: 'Start an inference (optionally enhance first / upscale after)', body: startRunBody, ok: 201, errors: [400, 413, 415] },
+    post: {
+      summary: 'Start a run of any model type ({modelType, promptId | sourceRunId, params, then}; params per components Params.<modelType>), or the older transfer body (optionally enhance first / upscale after)',
+      body: [startModelRunBody, startRunBody], ok: 201, errors: [400, 413, 415],
+    },
     get: { summary: 'List runs with filters, newest first', query: listRunsQuery, errors: [400] },
   },
   '/runs/{id}': { get: { summary: 'A run with stage, progress, files, failure hint and Web UI link (?events=1 adds its events)', errors: [404] } },
@@ -86,7 +102,7 @@ const spec: Record<string, Record<string, Operation>> = {
     },
   },
   '/runs/{id}/files/{name}': { get: { summary: 'An output file of the run; Range supported', produces: 'application/octet-stream', errors: [404, 409, 416] } },
-  '/batches': { post: { summary: 'Start a batch inference over several prompts', body: startBatchBody, ok: 201, errors: [400, 413, 415] } },
+  '/batches': { post: { summary: 'Start a batch of one model type over several prompts (transfer by default)', body: [startBatchBody, startModelBatchBody], ok: 201, errors: [400, 413, 415] } },
   '/batches/{id}': { get: { summary: 'A batch with its runs', errors: [404] } },
   '/batches/{id}/cancel': { post: { summary: 'Cancel every open run of a batch', ok: 202, errors: [400, 404] } },
   '/hosts': { get: { summary: 'GPU hosts: GPUs (nvidia-smi), our containers, orphans and zombie runs', errors: [] } },
@@ -102,7 +118,7 @@ export function buildOpenApiDocument() {
     openapi: '3.0.3',
     info: { title: 'cosmos-workflow API', version: '0.1.0', description: 'Prompts, runs and batches of Cosmos video jobs on GPU hosts.' },
     components: {
-      schemas: { Error: errorBody },
+      schemas: { Error: errorBody, ...modelParamSchemas() },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'the [api] token, or the one cosmos dev / cosmos api made in <data_dir>/api-token' },
         session: { type: 'apiKey', in: 'cookie', name: 'cosmos_session_<12 hex>', description: 'from POST /session; this site\'s own pages only' },

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { decodeListCursor, decodeSearchCursor } from '../../db/queries/page-cursor.js';
 import { runStatuses } from '../../db/schema.js';
-import { transferParamsSchema } from '../../models/transfer.js';
+import { modelTypeNames } from '../../models/index.js';
+import { runFieldsSchema } from '../run-fields.js';
+import { transferParamsSchema } from '../../models/transfer-params.js';
 
 const promptId = z.string().regex(/^ps_[0-9a-f]{32}$/, 'a prompt id (ps_ followed by 32 hex digits)');
 const runId = z.string().regex(/^rs_[0-9a-f]{32}$/, 'a run id (rs_ followed by 32 hex digits)');
@@ -33,6 +35,20 @@ export const startRunBody = z.object({
   upscale: z.object({ weight: z.number().min(0).max(1).optional() }).strict().optional(),
 }).strict();
 
+const modelType = z.string().refine((name) => modelTypeNames().includes(name), { error: () => `one of ${modelTypeNames().join(', ')}` });
+// Each model checks its own parameters (bounds, defaults) when the run is started; unknown keys are refused there too.
+const modelParams = z.record(z.string(), z.unknown());
+
+/** POST /runs for any model type; `then` chains steps, each on what the one before produced. */
+export const startModelRunBody = z.object({
+  modelType,
+  promptId: promptId.optional(),
+  sourceRunId: runId.optional(),
+  params: modelParams.optional(),
+  then: z.array(z.object({ modelType, params: modelParams.optional() }).strict()).max(4).optional(),
+  host: hostName.optional(),
+}).extend(runFieldsSchema.shape).strict();
+
 export const enhanceBody = z.object({ host: hostName.optional() }).strict();
 
 export const upscaleBody = z.object({
@@ -45,6 +61,7 @@ export const upscaleBody = z.object({
 export const retryBody = z.object({ host: hostName.optional() }).strict();
 
 export const startBatchBody = z.object({
+  modelType: z.literal('transfer').optional(),
   promptIds: z.array(promptId).min(1).max(100),
   params: transferParamsInput.optional(),
   /** Per-prompt control weights over `params.weights`, keyed by prompt id. */
@@ -52,17 +69,31 @@ export const startBatchBody = z.object({
   host: hostName.optional(),
 }).strict();
 
+/** A batch of another model type: its parameters are checked by that model when the batch starts. */
+export const startModelBatchBody = z.object({
+  modelType,
+  promptIds: z.array(promptId).min(1).max(100),
+  params: modelParams.optional(),
+  weights: z.record(promptId, modelParams).optional(),
+  host: hostName.optional(),
+}).extend(runFieldsSchema.shape).strict();
+
+/** The older body shapes (transfer with named fields) stay as they were; `modelType` picks the generic one. */
+export const pickRunBody = (raw: unknown) => (hasKey(raw, 'modelType') ? startModelRunBody : startRunBody);
+export const pickBatchBody = (raw: unknown) => (hasKey(raw, 'modelType') && (raw as { modelType: unknown }).modelType !== 'transfer' ? startModelBatchBody : startBatchBody);
+const hasKey = (raw: unknown, key: string) => typeof raw === 'object' && raw !== null && key in raw;
+
 export const rateBody = z.object({ rating: z.number().int().min(1, 'from 1 to 5').max(5, 'from 1 to 5') }).strict();
 
 const limit = z.coerce.number().int().min(1).max(200).default(50);
 const cursor = z.string().max(1000).refine((value) => decodeListCursor(value) !== undefined, 'not a nextCursor of an earlier page').optional();
-const modelType = z.string().regex(/^[a-z0-9_-]{1,40}$/, 'a model type (transfer, enhance, upscale, …)').optional();
+const modelTypeFilter = z.string().regex(/^[a-z0-9_.-]{1,40}$/, 'a model type (transfer, enhance, upscale, …)').optional();
 const since = z.iso.datetime({ offset: true, message: 'an ISO 8601 date-time (2024-05-01T00:00:00Z)' }).transform((value) => new Date(value)).optional();
 
 /** List queries: each filter has an index; `cursor` continues after the page that returned it as `nextCursor`. */
 export const listRunsQuery = z.object({
   status: z.enum(runStatuses).optional(),
-  modelType,
+  modelType: modelTypeFilter,
   promptId: promptId.optional(),
   batchId: batchId.optional(),
   host: hostName.optional(),
@@ -71,7 +102,7 @@ export const listRunsQuery = z.object({
   cursor,
 });
 
-export const listPromptsQuery = z.object({ modelType, since, limit, cursor });
+export const listPromptsQuery = z.object({ modelType: modelTypeFilter, since, limit, cursor });
 
 export const searchQuery = z.object({
   q: z.string().min(1, 'required').max(500),

@@ -5,7 +5,7 @@ import { isJsonContentType } from './browser-boundary.js';
 import { ApiError, notFound, validationError } from './errors.js';
 
 /** Parses the JSON body (empty = `{}`) against a schema; malformed JSON and schema failures are 400s naming the fields. */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function readBody<S extends z.ZodType>(c: Context, schema: S | ((raw: unknown) => S)): Promise<z.infer<S>> {
   const text = await c.req.text();
   let raw: unknown = {};
   if (text.trim() !== '') {
@@ -18,7 +18,8 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
       throw new ApiError(400, 'invalid_json', 'the body is not valid JSON');
     }
   }
-  const parsed = schema.safeParse(raw);
+  // A route with two body shapes (POST /runs) picks its schema from the body.
+  const parsed = (typeof schema === 'function' ? schema(raw) : schema).safeParse(raw);
   if (!parsed.success) throw validationError(parsed.error);
   return parsed.data;
 }

@@ -11,6 +11,7 @@ export interface CommandEntry {
 /** Every `cosmos` command, loaded on demand so a command pays only for the modules it uses. */
 export const commandTable: Record<string, CommandEntry> = {
   'create prompt': { usage: 'create prompt "<text>" <video_dir>', summary: 'store a prompt and its input videos', load: async () => (await import('./commands/create-prompt.js')).createPromptCommand },
+  run: { usage: 'run <model> <id…>', summary: 'run any model type (cosmos run --help lists them)', load: async () => (await import('./commands/run.js')).runCommand },
   inference: { usage: 'inference <prompt_id…>', summary: 'run Cosmos-Transfer1 (several ids: a batch)', load: async () => (await import('./commands/inference.js')).inferenceCommand },
   enhance: { usage: 'enhance <prompt_id>', summary: 'rewrite a prompt with the prompt upsampler', load: async () => (await import('./commands/enhance.js')).enhanceCommand },
   upscale: { usage: 'upscale <run_id>', summary: 'upscale a finished run to 4K', load: async () => (await import('./commands/upscale.js')).upscaleCommand },

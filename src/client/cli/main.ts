@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   if (!entry) throw new UsageError(`unknown command "${argv.slice(0, key.startsWith('create') ? 2 : 1).join(' ')}"`);
   const command = await entry.load();
   if (args.includes('--help') || args.includes('-h')) {
-    out.line(command.help);
+    out.line(command.helpFor ? command.helpFor(args) : command.help);
     return 0;
   }
   // Loaded here, not at the top: `cosmos --help` and every command's --help never need config or a database.

@@ -88,13 +88,13 @@ function renderRating(card, run) {
   }
 }
 
-function renderVideos(card, files, prompt) {
+function renderVideos(card, files, prompt, result) {
   const figures = [];
   const byName = new Map(files.map((f) => [f.name, f]));
   const posterOf = (file) => byName.get(file.name.replace(/\.mp4$/, '.poster.jpg'))?.url;
   const mp4s = files.filter((f) => f.name.endsWith('.mp4'));
-  // The model's result first (output.mp4, output_4k.mp4), then the inputs, then controls the model generated.
-  const isResult = (f) => /^output[^/]*\.mp4$/.test(f.name);
+  // The model's result first (the file its result names), then the inputs, then controls the model generated.
+  const isResult = (f) => (result?.file ? f.name === result.file : /^output[^/]*\.mp4$/.test(f.name));
   for (const file of mp4s.filter(isResult)) figures.push(video(`output (${file.name})`, file.url, posterOf(file)));
   if (prompt) {
     for (const [role, label] of [['video', 'input'], ['depth', 'depth control'], ['seg', 'segmentation control']]) {
@@ -129,7 +129,7 @@ async function renderRun(run) {
   lineage.replaceChildren();
   if (run.parentRunId) lineage.append('upscaled from ', link('', run.parentRunId), ' ');
   if (prompt?.parentPromptId) lineage.append('enhanced from ', link('', prompt.parentPromptId));
-  renderVideos(card, run.status === 'completed' && detail ? detail.files : [], prompt);
+  renderVideos(card, run.status === 'completed' && detail ? detail.files : [], prompt, detail?.run?.outputs?.result);
   if (!terminal.has(run.status)) follow(run);
   return card;
 }

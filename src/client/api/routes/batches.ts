@@ -1,15 +1,16 @@
 import { Hono } from 'hono';
 import { cancelWork, getBatch, startBatch, webUiLink, type ClientDeps } from '../../runs.js';
 import { noQuery, readListQuery } from '../read-list-query.js';
-import { startBatchBody } from '../schemas.js';
+import { pickBatchBody } from '../schemas.js';
+import { takeRunFields } from '../../run-fields.js';
 import { pathId, readBody } from '../validate.js';
 
 export function batchRoutes(deps: ClientDeps): Hono {
   const app = new Hono();
 
   app.post('/', async (c) => {
-    const body = await readBody(c, startBatchBody);
-    const { batch, runs, workflowId } = await startBatch(deps, body);
+    const { fields, rest } = takeRunFields(await readBody(c, pickBatchBody));
+    const { batch, runs, workflowId } = await startBatch(deps, { ...(rest as Parameters<typeof startBatch>[1]), fields });
     return c.json({ batch, runs, workflowId, webUi: webUiLink(deps.config, workflowId) }, 201);
   });
 

@@ -6,9 +6,10 @@ import { listRunPage } from '../../../db/queries/listings.js';
 import { listRunEventsAfter } from '../../../db/queries/events.js';
 import { findRun } from '../../../db/queries/runs.js';
 import type { Run } from '../../../db/schema.js';
-import { cancelWork, retryRun, startInference, startUpscale, webUiLink, type ClientDeps } from '../../runs.js';
+import { cancelWork, retryRun, startInference, startRun, startUpscale, webUiLink, type ClientDeps } from '../../runs.js';
 import { ApiError, notFound } from '../errors.js';
-import { listRunsQuery, rateBody, retryBody, startRunBody, upscaleBody } from '../schemas.js';
+import { takeRunFields } from '../../run-fields.js';
+import { listRunsQuery, pickRunBody, rateBody, retryBody, startModelRunBody, upscaleBody } from '../schemas.js';
 import { readListQuery } from '../read-list-query.js';
 import { serveFile } from '../serve-file.js';
 import { pathId, readBody, readQuery } from '../validate.js';
@@ -51,7 +52,13 @@ export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
   };
 
   app.post('/', async (c) => {
-    const body = await readBody(c, startRunBody);
+    const raw = await readBody(c, pickRunBody);
+    if ('modelType' in raw) {
+      const { fields, rest } = takeRunFields(raw as z.infer<typeof startModelRunBody>);
+      const { run, workflowId } = await startRun(deps, { ...rest, fields });
+      return c.json({ ...describeRun(deps, run), workflowId }, 201);
+    }
+    const body = raw;
     const { run, workflowId } = await startInference(deps, {
       promptId: body.promptId,
       ...(body.params ? { params: body.params } : {}),

@@ -1,4 +1,4 @@
-import type { TransferParamsInput } from '../../../models/transfer.js';
+import type { TransferParamsInput } from '../../../models/transfer-params.js';
 import { parseInteger, parseNumber } from '../args.js';
 import { UsageError } from '../usage-error.js';
 

@@ -23,7 +23,7 @@ Several prompt ids start one batch (one model load for all of them).
 Options:
   --weights VIS EDGE DEPTH SEG   control weights, 0..1 each (default 0.25 0.25 0.25 0.25; 0 omits a control)
   --steps N          diffusion steps (default 35)     --guidance X   CFG scale (default 5)
-  --seed N           (default 1)                       --fps N        output fps (default 24)
+  --seed N           (default 1)                       --fps N        output fps (default: the input's)
   --sigma-max X      0..80 (default 70)                --host NAME    GPU host (default: least busy)
   --enhance          enhance the prompt first, then run inference on the enhanced prompt
   --upscale          upscale the output to 4K afterwards (--upscale-weight X, default 0.5)
@@ -53,7 +53,7 @@ Examples:
     const runs = await import('../../runs.js');
     if (values['dry-run']) {
       const plans = [];
-      for (const promptId of promptIds) plans.push({ promptId, ...await runs.planInference(deps, { promptId, params, ...host }) });
+      for (const promptId of promptIds) plans.push({ promptId, ...await runs.planRun(deps, { modelType: 'transfer', promptId, params, ...host }) });
       if (values.json) return out.json(promptIds.length === 1 ? plans[0] : { plans });
       for (const plan of plans) printPlan(plan, out);
       return 0;
@@ -67,7 +67,7 @@ Examples:
   },
 };
 
-function printPlan(plan: { promptId: string; host: string; spec: Record<string, unknown>; command: string[] }, out: Output): void {
+function printPlan(plan: { promptId: string; host: string; spec: Record<string, unknown> | null; command: string[] }, out: Output): void {
   out.line(`${out.bold('dry run')} of ${plan.promptId} on ${plan.host} (nothing was started)`);
   out.line(out.bold('spec.json:'));
   out.line(JSON.stringify(plan.spec, null, 2));

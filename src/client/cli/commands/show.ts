@@ -81,7 +81,7 @@ async function showRun(id: string, ctx: CliContext, out: Output, json: boolean):
     childRunIds: children.map((child) => child.id),
     batchId: run.batchId,
     batchIndex: run.batchIndex,
-    enhancedPromptId: run.outputs?.enhancedPromptId ?? null,
+    enhancedPromptId: run.outputs?.result?.kind === 'text' ? run.outputs.result.promptId ?? null : null,
     retryOfRunId: run.retryOfRunId,
     retriedByRunIds: retries.map((retry) => retry.id),
   };
@@ -103,11 +103,14 @@ export async function printRun(run: Run, ctx: CliContext, out: Output, prompt?: 
   out.line(`  prompt: ${run.promptId}${prompt ? ` (${prompt.name})` : ''}   host: ${run.gpuHost ?? '-'}   container: ${run.containerName ?? '-'}`);
   const times = [['created', run.createdAt], ['started', run.startedAt], ['finished', run.completedAt]] as const;
   out.line(`  ${times.filter(([, at]) => at).map(([what, at]) => `${what} ${formatAge(at)}`).join(', ')}${run.rating ? `   rating: ${'★'.repeat(run.rating)}` : ''}`);
-  for (const file of run.outputs?.files ?? []) {
-    if (file.name === 'output.mp4' || file.name === 'output_4k.mp4') out.line(`  output: ${file.path}`);
+  const result = run.outputs?.result;
+  // The model said what its result is; any model type is shown the same way.
+  if (result?.kind === 'video' || result?.kind === 'json') {
+    const file = run.outputs?.files.find((f) => f.name === result.file);
+    if (file) out.line(`  output: ${file.path}${result.kind === 'video' ? ` (${result.width}×${result.height}, ${result.frames} frames at ${result.fps} fps)` : ''}`);
   }
   if (run.outputs?.logPath) out.line(`  log:    ${run.outputs.logPath}`);
-  if (run.outputs?.enhancedText) out.line(`  enhanced text: ${run.outputs.enhancedText}`);
+  if (result?.kind === 'text') out.line(`  ${result.promptId ? 'enhanced text' : 'text'}: ${result.text}`);
   if (run.errorMessage) {
     out.line(`  ${out.red(`error (${run.failureKind})`)}: ${run.errorMessage.split('\n').join('\n    ')}`);
     if (run.failureKind) out.line(`  hint: ${describeFailureHint(run.failureKind)}`);

@@ -47,7 +47,8 @@ function printHost(status: HostStatus, out: Output, spaced: boolean): void {
     return;
   }
   out.line(`${out.bold(status.host)} ${out.green('reachable')} · ${status.gpus.length} GPU(s)`);
-  const gpuRows = status.gpus.map((g) => [String(g.index), g.name, `${g.memoryUsedMiB} / ${g.memoryTotalMiB} MiB`, `${g.utilizationPercent}%`]);
+  const known = (value: number | null, unit: string) => (value === null ? 'n/a' : `${value}${unit}`);
+  const gpuRows = status.gpus.map((g) => [String(g.index), g.name, `${known(g.memoryUsedMiB, '')} / ${known(g.memoryTotalMiB, ' MiB')}`, known(g.utilizationPercent, '%')]);
   for (const line of formatTable(['GPU', 'NAME', 'MEMORY', 'UTIL'], gpuRows, out)) out.line(`  ${line}`);
   if (status.containers.length === 0) out.line(`  containers: ${out.dim('none')}`);
   else {

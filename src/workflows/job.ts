@@ -1,0 +1,63 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { RunOutputs } from '../db/schema.js';
+import { hostActivities, records } from './activity-proxies.js';
+import type { OpenWork } from './pipeline.js';
+
+/** A call-site label for the Web UI timeline; every other option comes from the proxy. */
+const summary = (text: string) => ({ summary: text }) as ActivityOptions;
+
+export interface JobOutcome { completed: Map<string, RunOutputs>; failed: Map<string, { kind: string; message: string }> }
+
+/**
+ * Runs N runs of one model type through the same steps (a single run is a job of one): upload → wait for a GPU
+ * slot → start or attach the container and follow it → download and verify what finished. Each run is settled
+ * as it ends. When a guardrail block stopped the container at an item, the items after it run in a new container;
+ * any other failure would hit them too, so they are reported, not retried blindly.
+ */
+export async function runJob(work: OpenWork, modelType: string, runIds: string[], keyOf: (segment: number) => string): Promise<JobOutcome> {
+  const { io, gpu } = hostActivities(work.host, work.timeouts);
+  const outcome: JobOutcome = { completed: new Map(), failed: new Map() };
+  const fail = async (runId: string, kind: string, message: string) => {
+    await records.recordRunFailed({ runId, kind: kind as never, message });
+    outcome.failed.set(runId, { kind, message });
+    work.runIds.delete(runId);
+  };
+  let remaining = [...runIds];
+  for (let segment = 0; remaining.length > 0; segment += 1) {
+    const job = { jobKey: keyOf(segment), modelType, runIds: remaining, host: work.host };
+    const label = runIds.length > 1 ? `container ${segment + 1}: ` : '';
+    work.containerName = `cosmos-${modelType}-${job.jobKey}`;
+    work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'}`);
+    const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${job.jobKey} to ${work.host}`), [job]);
+    await records.markRunsQueued({ runIds: remaining });
+    work.describe(`${label}queued for a GPU`);
+    const result = await gpu.runJobContainer.executeWithOptions(summary(`${modelType} container for ${job.jobKey} on ${work.host}`), [job]);
+    const completed = result.outcomes.filter((o) => o.status === 'completed').map((o) => o.runId);
+    if (completed.length > 0) {
+      work.describe(`${label}downloading ${completed.length > 1 ? `${completed.length} items` : 'outputs'}`);
+      const outputs = await io.downloadJobOutputs.executeWithOptions(summary(`download and verify outputs of ${job.jobKey}`), [{ ...job, completed }]);
+      for (const [i, runId] of completed.entries()) {
+        // What the upload sent is the run's own when the job is that run alone.
+        const runOutputs = remaining.length === 1 ? { ...outputs[i]!, upload } : outputs[i]!;
+        await records.recordRunCompleted({ runId, outputs: runOutputs });
+        outcome.completed.set(runId, runOutputs);
+        work.runIds.delete(runId);
+      }
+    }
+    const failures = result.outcomes.filter((o) => o.status === 'failed');
+    for (const o of failures) if (o.status === 'failed') await fail(o.runId, o.failure.kind, o.failure.message);
+    const notRun = result.outcomes.filter((o) => o.status === 'not_run').map((o) => o.runId);
+    const stopper = failures.at(-1);
+    if (notRun.length > 0 && stopper?.status === 'failed' && stopper.failure.kind !== 'guardrail_blocked') {
+      for (const runId of notRun) await fail(runId, stopper.failure.kind, `not run: the container stopped at an earlier item (${stopper.failure.kind})`);
+      break;
+    }
+    if (notRun.length > 0 && !stopper) {
+      for (const runId of notRun) await fail(runId, 'internal', 'the container ended without running this item and without a failure');
+      break;
+    }
+    remaining = notRun;
+  }
+  work.containerName = null;
+  return outcome;
+}
