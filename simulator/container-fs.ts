@@ -43,6 +43,11 @@ export function hostPathForRead(path: string): string | undefined {
     const next = posix.join(current, pending.shift() ?? '');
     const host = toHost(fs, next);
     const stats = lstatSync(host, { throwIfNoEntry: false });
+    // Docker creates the missing parents of a mount point in the container: `-v /a/b:/a/b` makes `/a` exist.
+    if (!stats && fs.mounts.some((m) => m.destination.startsWith(`${next}/`))) {
+      current = next;
+      continue;
+    }
     if (!stats) return undefined;
     if (!stats.isSymbolicLink()) {
       current = next;

@@ -1,14 +1,16 @@
 import { ArgparseExit } from './argparse.js';
 import { formatTraceback, PythonException } from './python-traceback.js';
-import { createContext } from './sim-context.js';
+import { createContext, type SimContext } from './sim-context.js';
 import { parseSimHome } from './sim-home.js';
 import { runTransfer } from './transfer.js';
+import { runTransfer25, TRANSFER25_SCRIPT } from './transfer25-run.js';
 import { runUpsampler } from './upsampler.js';
 
 /** One `python <script> args...` process (started by torchrun per rank, or by the `python` shim): dispatches on the script path. */
-const SCRIPTS: Record<string, typeof runTransfer> = {
+const SCRIPTS: Record<string, (context: SimContext, args: string[], script: string) => Promise<void>> = {
   'cosmos_transfer1/diffusion/inference/transfer.py': runTransfer,
   'cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py': runUpsampler,
+  [TRANSFER25_SCRIPT]: runTransfer25,
 };
 
 async function main(): Promise<number> {
@@ -21,7 +23,7 @@ async function main(): Promise<number> {
   }
   const context = createContext(home);
   try {
-    await entry[1](context, args);
+    await entry[1](context, args, script);
     return 0;
   } catch (error) {
     if (error instanceof ArgparseExit) {

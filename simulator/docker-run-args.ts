@@ -82,7 +82,7 @@ export function parseRunArgs(args: string[]): RunRequest {
     entrypoint: entrypoint === undefined ? null : [entrypoint],
     labels: parseLabels(flagList(flags, 'label')),
     env: parseEnv([...flagList(flags, 'env-file').flatMap(readEnvFile), ...flagList(flags, 'env')]),
-    mounts: flagList(flags, 'volume').map(parseVolume),
+    mounts: uniqueDestinations(flagList(flags, 'volume').map(parseVolume)),
     workingDir: posix.normalize(workingDir),
     gpus: flagValue(flags, 'gpus') ?? null,
     ipcMode: flagValue(flags, 'ipc') ?? 'private',
@@ -91,6 +91,15 @@ export function parseRunArgs(args: string[]): RunRequest {
     network: flagValue(flags, 'network') ?? flagValue(flags, 'net') ?? 'bridge',
     autoRemove: flagBool(flags, 'rm'),
   };
+}
+
+function uniqueDestinations(mounts: BindMount[]): BindMount[] {
+  const seen = new Set<string>();
+  for (const mount of mounts) {
+    if (seen.has(mount.destination)) throw new CliError(`docker: Error response from daemon: Duplicate mount point: ${mount.destination}.`, 125);
+    seen.add(mount.destination);
+  }
+  return mounts;
 }
 
 function parseLabels(entries: string[]): Record<string, string> {
@@ -122,7 +131,12 @@ function readEnvFile(path: string): string[] {
   return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
 }
 
+/**
+ * `-v /host:/container[:ro]` binds a host path. `-v /container` alone is an anonymous volume: Docker makes a new,
+ * empty volume private to this container (its source, empty here, is chosen by docker-run.ts).
+ */
 function parseVolume(spec: string): BindMount {
+  if (!spec.includes(':') && spec.startsWith('/')) return { source: '', destination: posix.normalize(spec), readOnly: false };
   const [source = '', destination = '', options = ''] = spec.split(':');
   if (!isAbsolute(source)) {
     throw new CliError(

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.js';
 import { nowRfc3339Nano } from './clock.js';
@@ -29,8 +30,12 @@ export async function runContainer(home: string, args: string[]): Promise<number
 
 function buildConfig(home: string, request: RunRequest, dockerArgv: string[]): ContainerConfig {
   const id = randomBytes(32).toString('hex');
-  const hostWorkingDir = resolveHostPath(request.mounts, request.workingDir);
-  for (const mount of request.mounts) mkdirSync(mount.source, { recursive: true });
+  // An anonymous volume (`-v /path`) is a fresh empty directory, like Docker's /var/lib/docker/volumes/<id>/_data.
+  const mounts = request.mounts.map((mount) =>
+    mount.source === '' ? { ...mount, source: join(home, 'volumes', randomBytes(32).toString('hex'), '_data') } : mount,
+  );
+  const hostWorkingDir = resolveHostPath(mounts, request.workingDir);
+  for (const mount of mounts) mkdirSync(mount.source, { recursive: true });
   mkdirSync(hostWorkingDir, { recursive: true });
   const userKeys = new Set(request.env.map((entry) => entry.split('=')[0]));
   const imageEnv = [`PATH=${binDir(home)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`]
@@ -46,7 +51,7 @@ function buildConfig(home: string, request: RunRequest, dockerArgv: string[]): C
     labels: request.labels,
     workingDir: request.workingDir,
     hostWorkingDir,
-    mounts: request.mounts,
+    mounts,
     gpus: request.gpus,
     gpuDevices: request.gpus === null ? [] : parseGpus(request.gpus, readSettings(home).gpus),
     ipcMode: request.ipcMode,

@@ -1,7 +1,7 @@
 import { frame, PythonException } from './python-traceback.js';
 import type { SimContext } from './sim-context.js';
 
-const BLOCKED_WORD = 'GUARDRAIL_BLOCKED_WORD';
+export const BLOCKED_WORD = 'GUARDRAIL_BLOCKED_WORD';
 
 const TRANSFER = 'cosmos_transfer1/diffusion/inference/transfer.py';
 const PIPELINE = 'cosmos_transfer1/diffusion/inference/world_generation_pipeline.py';
