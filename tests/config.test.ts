@@ -81,4 +81,16 @@ describe('loadConfig', () => {
     const good = await configFile(host('gpus = [0, 1, 2, 3, 4, 5, 6, 7]\ngpus_per_job = 8\n'));
     expect(loadConfig(good.env, good.cwd).hosts[0]!.gpus_per_job).toBe(8);
   });
+
+  it('takes the model types a host serves, each with its own image and folders, and refuses one it does not know', async () => {
+    const host = '[[hosts]]\nname = "a"\ntransport = "local"\nremote_dir = "/srv/c"\n';
+    const good = await configFile(`${host}[hosts.models.transfer]\n[hosts.models."transfer2.5"]\nimage = "ct25:1"\nworkspace = "/srv/ct25"\nhang_timeout = "3h"\n`);
+    expect(loadConfig(good.env, good.cwd).hosts[0]!.models).toEqual({
+      transfer: { env: {}, mounts: [] }, 'transfer2.5': { image: 'ct25:1', workspace: '/srv/ct25', hang_timeout: '3h', env: {}, mounts: [] },
+    });
+    const unknown = await configFile(`${host}[hosts.models.transfer3]\n`);
+    expect(() => loadConfig(unknown.env, unknown.cwd)).toThrow(/hosts\.a\.models: unknown model type "transfer3" \(known: transfer, enhance, upscale, transfer2\.5\)/);
+    const typo = await configFile(`${host}[hosts.models.transfer]\nimgae = "x"\n`);
+    expect(() => loadConfig(typo.env, typo.cwd)).toThrow(/imgae/);
+  });
 });

@@ -3,6 +3,7 @@ import { InputError } from '../core/input-error.js';
 import { enhanceModel } from './enhance.js';
 import type { ModelType, PlanContext } from './model-type.js';
 import { transferModel } from './transfer.js';
+import { transfer25Model } from './transfer25.js';
 import { upscaleModel } from './upscale.js';
 
 export type * from './model-type.js';
@@ -12,6 +13,7 @@ const modelTypes: ModelType[] = [
   transferModel as unknown as ModelType,
   enhanceModel as unknown as ModelType,
   upscaleModel as unknown as ModelType,
+  transfer25Model as unknown as ModelType,
 ];
 
 export const listModelTypes = (): readonly ModelType[] => modelTypes;
