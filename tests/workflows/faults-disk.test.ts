@@ -63,7 +63,7 @@ describe('a run whose local disk is full', () => {
   async function downloadActivity(harness: PipelineHarness, runId: string) {
     const handle = harness.temporal.workflow.getHandle((await findRun(harness.db, runId))!.workflowId!);
     const { raw } = await handle.describe();
-    const activity = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'downloadRunOutputs');
+    const activity = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'downloadJobOutputs');
     return activity ? { attempt: activity.attempt ?? 1, lastFailure: activity.lastFailure?.message ?? '' } : undefined;
   }
 
