@@ -161,10 +161,18 @@ describe('fake Cosmos-Transfer2.5 examples/inference.py', () => {
     expect(second.stderr).toContain('3 validation errors for InferenceArguments\nguidance\n  Input should be a valid integer, got a number with a fractional part [type=int_from_float, input_value=3.5, input_type=float]');
     expect(second.stderr).toContain('resolution\n  Input should be a valid string [type=string_type, input_value=720, input_type=int]');
     expect(second.stderr).toContain('depth.control_weight\n  Input should be less than or equal to 1 [type=less_than_equal, input_value=1.5, input_type=float]');
+
+    const batch = await layout('kdup', [{ name: 'rs_none', prompt: PROMPT, depth: null }]);
+    const noControl = await runJob('cosmos-transfer2.5-knone', ['python', 'examples/inference.py', '-i', ...batch.specs, '-o', batch.outputs]);
+    expect(noControl.stderr).toMatch(/^ {2}Value error, No controls provided, please provide at least one control key \(edge, blur, depth, seg\) \[type=value_error, input_value=\{'video_path': '.{9}\.\.\..{23}\}, input_type=dict\]$/m);
+    const duplicate = await runJob('cosmos-transfer2.5-kdup', ['python', 'examples/inference.py', '-i', ...typed.specs.map(() => specs[0] ?? ''), specs[0] ?? '', '-o', batch.outputs]);
+    expect(duplicate.exitCode).toBe(1);
+    expect(duplicate.stderr).toBe('Error: Inference samplename rs_ok is not unique\n');
+    expect(existsSync(batch.outputs)).toBe(false);
   });
 
   it('parses argv like tyro: required -o, unknown options, snake_case and --flag=value, CLI overrides win over the spec', async () => {
-    const { specs, outputs } = await layout('kargs', [{ name: 'rs_x', prompt: PROMPT, seed: 1, num_steps: 35 }]);
+    const { specs, outputs } = await layout('kargs', [{ name: 'rs_x', prompt: PROMPT, seed: 1, num_steps: 35, video_path: '../inputs/./color.mp4' }]);
     const missing = await runJob('cosmos-transfer2.5-kmiss', ['python', 'examples/inference.py', '-i', ...specs]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/^╭─ Required options ─+╮$/m);
@@ -175,7 +183,9 @@ describe('fake Cosmos-Transfer2.5 examples/inference.py', () => {
 
     const result = await runJob('cosmos-transfer2.5-kargs', ['python', 'examples/inference.py', '-i', ...specs, '--output_dir', outputs, '--num_steps=5', '--seed', '7', '--disable_guardrails']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(await readFile(join(outputs, 'rs_x.json'), 'utf8'))).toMatchObject({ seed: 7, num_steps: 5 });
+    // Relative spec paths resolve against the spec's folder and are made absolute without normalizing `..`.
+    const inputs = join(remote, 'cosmos-jobs', 'kargs', 'inputs');
+    expect(JSON.parse(await readFile(join(outputs, 'rs_x.json'), 'utf8'))).toMatchObject({ seed: 7, num_steps: 5, video_path: `${inputs}/../inputs/color.mp4` });
     expect(result.stderr).toContain('| 5/5 [');
     expectInOrder(result.stdout, ['Guardrail checks on prompt are disabled', 'Guardrail checks on video are disabled', 'Generated video saved to']);
     expect(result.stdout).not.toContain('Running guardrail check');
@@ -218,6 +228,20 @@ describe('fake Cosmos-Transfer2.5 examples/inference.py', () => {
     const venv = mounts.find((m) => m.Destination === '/workspace/.venv');
     expect(venv?.Source.startsWith(join(sim.home, 'volumes'))).toBe(true);
     expect(await readdir(venv?.Source ?? '')).toEqual([]);
+  });
+
+  it('multi-GPU: a text-guardrail block on rank 0 leaves the other ranks waiting in that sample, so the job never ends', async () => {
+    const { specs, outputs } = await layout('kdesync', [{ name: 'rs_blk', prompt: 'A GUARDRAIL_BLOCKED_WORD.' }]);
+    const name = 'cosmos-transfer2.5-kdesync';
+    await sim.runContainer(name, torchrun(2, specs, outputs), ['-v', `${remote}:${remote}`, '--gpus', '"device=0,1"']);
+    await eventually(async () => {
+      const current = await sim.docker('logs', name);
+      return current.stdout.includes('Guardrail blocked generation. Prompt: A GUARDRAIL_BLOCKED_WORD.') ? current : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    // Rank 1's bar stays at 0/35 without a newline, so docker logs does not show it yet.
+    expect((await sim.docker('logs', name)).stderr).not.toContain('Generating samples');
+    expect((await sim.docker('inspect', '-f', '{{.State.Running}}', name)).stdout.trim()).toBe('true');
   });
 
   it('injects faults per sample: a video-guardrail block skips the video, an OOM mid-batch ends it; a failed checkpoint download', async () => {
