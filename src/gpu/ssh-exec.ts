@@ -11,7 +11,38 @@ import type { ExecOptions, ExecResult } from './transport.js';
 const killOnHangup = 'exec 3<&0; "$@" </dev/null 3<&- & c=$!; '
   + '{ while read -r _; do :; done <&3; kill -9 "$c"; } >/dev/null 2>&1 & w=$!; '
   + 'exec 3<&-; wait "$c"; s=$?; kill -9 "$w" 2>/dev/null; exit "$s"';
-export const wrapCommand = (argv: readonly string[]) => quoteCommand(['sh', '-c', killOnHangup, 'sh', ...argv]);
+// sshd runs every command through the user's login shell, and bash sources ~/.bashrc (or $BASH_ENV) for it: a
+// pyenv/conda init there runs first, and whatever it prints lands in our output. Our own output starts after
+// this line on both streams; anything before it is the login files'.
+export const outputStart = '\u001ecosmos-output\u001e\n';
+const markStart = "printf '\\036cosmos-output\\036\\n'; printf '\\036cosmos-output\\036\\n' >&2; ";
+export const wrapCommand = (argv: readonly string[]) => quoteCommand(['sh', '-c', markStart + killOnHangup, 'sh', ...argv]);
+
+/** A login shell slower than this per command is reported once per host. */
+export const slowLoginMs = 3_000;
+const reportedSlowLogin = new Set<string>();
+
+/** Drops what precedes our start line on one stream; passes the rest on as it arrives. */
+function createStreamAfterStart(onText: (text: string) => void, onStart: () => void) {
+  let pending = '';
+  let started = false;
+  return {
+    push(chunk: string) {
+      if (started) return onText(chunk);
+      pending += chunk;
+      const at = pending.indexOf(outputStart);
+      if (at < 0) return undefined;
+      started = true;
+      onStart();
+      const rest = pending.slice(at + outputStart.length);
+      pending = '';
+      if (rest) onText(rest);
+      return undefined;
+    },
+    /** A command that never printed the line (its shell failed first): everything it printed is its own. */
+    finish(): string { return started ? '' : pending; },
+  };
+}
 
 /** Runs one command on its own channel of the session; its output, exit code and every way it can fail. */
 /** SFTP status errors (no such file, permission denied, failure) carry a numeric code; a dead link does not. */
@@ -68,6 +99,21 @@ export function execRemote(
     function follow(stream: ClientChannel) {
       let stdout = '';
       let stderr = '';
+      const requested = Date.now();
+      const onStart = () => {
+        const ms = Date.now() - requested;
+        if (ms < slowLoginMs || reportedSlowLogin.has(host)) return;
+        reportedSlowLogin.add(host);
+        process.emitWarning(`every command on ${host} waits ${(ms / 1000).toFixed(1)} s for the SSH user's login files (~/.bashrc: pyenv/conda init?); make them return early for non-interactive shells`, 'SlowLoginShell');
+      };
+      const out = createStreamAfterStart((text) => {
+        stdout += text;
+        options.onOutput?.(text, 'stdout');
+      }, onStart);
+      const err = createStreamAfterStart((text) => {
+        stderr += text;
+        options.onOutput?.(text, 'stderr');
+      }, () => undefined);
       // A dead link may never close the channel; the session breaking is enough to know the command's fate is unknown.
       const unsubscribe = session.onBroken(() => fail(unreachable()));
       const timer = options.timeoutMs ? setTimeout(() => abort('timed out'), options.timeoutMs) : null;
@@ -81,15 +127,11 @@ export function execRemote(
       const onAbort = () => abort('cancelled');
       options.signal?.addEventListener('abort', onAbort, { once: true });
       stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        stdout += chunk;
-        options.onOutput?.(chunk, 'stdout');
-      });
-      stream.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        options.onOutput?.(chunk, 'stderr');
-      });
+      stream.on('data', (chunk: string) => out.push(chunk));
+      stream.stderr.setEncoding('utf8').on('data', (chunk: string) => err.push(chunk));
       stream.on('close', (code: number | null, signal?: string) => {
+        stdout += out.finish();
+        stderr += err.finish();
         unsubscribe();
         if (timer) clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);

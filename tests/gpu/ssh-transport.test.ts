@@ -108,3 +108,29 @@ describe('SSH transport against a real sshd', () => {
     await viaKnownHosts.close();
   });
 });
+
+describe('SSH transport on a host whose login files print and are slow', () => {
+  it('parses only what the command printed, and reports the slow login shell once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cosmos-ssh-login-'));
+    await chmod(dir, 0o755);
+    const sshd = await startSshd({ dir: join(dir, 'sshd'), loginFile: 'echo "pyenv: shims rehashed"; echo "conda: base" >&2; sleep 3.2\n' });
+    const transport = createSshTransport({ name: 'noisy-host', host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const json = await transport.exec(['sh', '-c', 'printf \'{"a":1}\\n\'; echo note >&2']);
+      expect(json).toMatchObject({ stdout: '{"a":1}\n', stderr: 'note\n', exitCode: 0 });
+      const failed = await transport.exec(['sh', '-c', 'echo boom >&2; exit 3']).catch((e: unknown) => e);
+      expect(failed).toMatchObject({ exitCode: 3, stderrTail: 'boom\n' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(warnings.filter((w) => w.includes('noisy-host'))).toHaveLength(1);
+      expect(warnings[0]).toMatch(/waits \d+\.\d s for the SSH user's login files/);
+    } finally {
+      process.off('warning', onWarning);
+      await transport.close();
+      await sshd.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

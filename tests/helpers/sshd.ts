@@ -30,7 +30,11 @@ export interface TestSshd {
 }
 
 /** Starts a real OpenSSH server on 127.0.0.1 with throwaway host and user keys under `dir`. */
-export async function startSshd(opts: { dir: string; logFile?: string; verbose?: boolean }): Promise<TestSshd> {
+/**
+ * `loginFile`: shell text every command's login shell runs first, as a GPU box's ~/.bashrc does (bash sources
+ * $BASH_ENV for a non-interactive command, which sshd sets here, so the real ~/.bashrc is left alone).
+ */
+export async function startSshd(opts: { dir: string; logFile?: string; verbose?: boolean; loginFile?: string }): Promise<TestSshd> {
   if (!existsSync(SSHD)) {
     throw new Error(`${SSHD} not found: the SSH tests need a real OpenSSH server (apt-get install openssh-server)`);
   }
@@ -48,7 +52,9 @@ export async function startSshd(opts: { dir: string; logFile?: string; verbose?:
   const port = await pickFreePort();
   const user = userInfo().username;
   const configPath = join(dir, 'sshd_config');
-  writeFileSync(configPath, sshdConfig(dir, hostKeyPath, port, opts.verbose ?? false));
+  const loginFile = opts.loginFile === undefined ? undefined : join(dir, 'login-file.sh');
+  if (loginFile) writeFileSync(loginFile, opts.loginFile);
+  writeFileSync(configPath, sshdConfig(dir, hostKeyPath, port, opts.verbose ?? false) + (loginFile ? `SetEnv BASH_ENV=${loginFile}\n` : ''));
   const hostPublicKey = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   const knownHostsPath = join(dir, 'known_hosts');
   writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostPublicKey}\n`);
