@@ -97,5 +97,5 @@ export function createContainerActivities(deps: ActivityDeps) {
 function hangTimeoutOf(deps: ActivityDeps, job: LoadedJob): number {
   const own = hostSettingsFor(job.host.config, job.ref.modelType).hangTimeout;
   const configured = own ? readDurationMs(own) : null;
-  return configured ?? job.model.hangTimeoutMs?.(job.plan, deps.hangTimeoutMs) ?? deps.hangTimeoutMs;
+  return configured ?? job.model.hangTimeoutMs?.(job, deps.hangTimeoutMs) ?? deps.hangTimeoutMs;
 }

@@ -104,8 +104,8 @@ export interface ModelType<P extends Record<string, unknown> = Record<string, un
   assessJob(end: JobEnd, classify: (exitCode: number, log: string) => ClassifiedFailure): ItemOutcome[];
   /** Checks an item's fetched files and pulls out its result; throws an output_invalid failure when they are wrong. */
   readResult(files: OutputFile[], context: { log: string; runDir: string }): Promise<ItemResult>;
-  /** The longest silence in the log that is still work, for a job of this plan. */
-  hangTimeoutMs?(plan: JobPlan, configuredMs: number): number;
+  /** The longest silence in the log that is still work, for this job (`configuredMs`: [temporal] hang_timeout). */
+  hangTimeoutMs?(job: { plan: JobPlan; items: JobItem[] }, configuredMs: number): number;
   /** Files `cosmos doctor` expects under the model's checkpoint folder. */
   checkpoints: string[];
 }

@@ -20,6 +20,9 @@ export const upscaleParamsSchema = z.object({
 
 export type UpscaleParams = z.infer<typeof upscaleParamsSchema>;
 
+/** 4K output from 3 × 3 tiles of the model's own resolution (transfer.py's upscale control). */
+export const upscaleTiles = 9;
+
 export const upscaleDefaults: UpscaleParams = { control_weight: 0.5, num_steps: 10 };
 
 export function resolveUpscaleParams(input: Partial<UpscaleParams> = {}): UpscaleParams {
@@ -69,6 +72,14 @@ export const upscaleModel: ModelType<UpscaleParams> = {
   },
 
   trackProgress: (plan) => createTransfer1Tracker(plan.items.map((i) => i.chunks), false),
+
+  // The upscaler denoises all 9 tiles of a chunk in one sampling call and logs nothing in between: a real 4K log
+  // is silent for 3 h 14 min inside one chunk (cosmos-transfer1 issue #150), where a 121-frame transfer chunk is
+  // silent well under the default 45 min. The silence allowed grows with the tiles and the steps of one call.
+  hangTimeoutMs: ({ items }, configuredMs) => {
+    const steps = resolveUpscaleParams(items[0]!.run.executionConfig as Partial<UpscaleParams>).num_steps;
+    return configuredMs * upscaleTiles * Math.max(1, steps / upscaleDefaults.num_steps);
+  },
 
   assessJob: (end, classify) => assessInOrder(end, () => 'output_4k.mp4', classify),
 

@@ -64,3 +64,14 @@ describe('docker run command', () => {
     expect(script.split('transfer.py')[1]).not.toMatch(/--\w+=/);
   });
 });
+
+describe('hang timeouts per model type', () => {
+  it('lets the 4K upscaler be silent for its 9 tiles of one sampling call, more with more steps', async () => {
+    const { upscaleModel } = await import('../../src/models/upscale.js');
+    const job = (config: Record<string, unknown>) => ({ plan: {} as never, items: [{ run: { executionConfig: config } as unknown as Run, prompt: {} as Prompt }] });
+    const minutes = 60_000;
+    expect(upscaleModel.hangTimeoutMs!(job({}), 45 * minutes)).toBe(9 * 45 * minutes);
+    expect(upscaleModel.hangTimeoutMs!(job({ num_steps: 20 }), 45 * minutes)).toBe(18 * 45 * minutes);
+    expect(transferModel.hangTimeoutMs).toBeUndefined();
+  });
+});
