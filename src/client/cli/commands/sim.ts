@@ -73,19 +73,19 @@ async function install(rest: string[], values: Values, out: Output): Promise<voi
   await mkdir(remoteDir, { recursive: true });
   const bin = join(installed.home, 'bin');
   const pathLine = `export PATH=${quoteArg(bin)}:"$PATH"`;
-  const hostToml = [
-    '[[hosts]]',
-    'name = "sim"',
-    'transport = "ssh"                       # or "local": no SSH at all',
-    'host = "127.0.0.1"',
-    `user = ${tomlString(userInfo().username)}`,
-    `key_path = ${tomlString(join(homedir(), '.ssh', 'id_ed25519'))}   # a key in ~/.ssh/authorized_keys`,
-    `known_hosts = ${tomlString(join(homedir(), '.ssh', 'known_hosts'))}   # ssh-keyscan 127.0.0.1 >> it`,
-    `remote_dir = ${tomlString(remoteDir)}`,
-    `docker = ${tomlString(installed.dockerBin)}`,
-    `nvidia_smi = ${tomlString(installed.nvidiaSmiBin)}`,
-    `gpus = [${Array.from({ length: gpus }, (_, i) => i).join(', ')}]`,
-  ].join('\n');
+  const hostToml = alignComments([
+    ['[[hosts]]'],
+    ['name = "sim"'],
+    ['transport = "ssh"', 'or "local": the worker runs the simulator without SSH'],
+    ['host = "127.0.0.1"'],
+    [`user = ${tomlString(userInfo().username)}`],
+    [`key_path = ${tomlString(join(homedir(), '.ssh', 'id_ed25519'))}`, 'its public half in ~/.ssh/authorized_keys'],
+    [`known_hosts = ${tomlString(join(homedir(), '.ssh', 'known_hosts'))}`, 'ssh-keyscan 127.0.0.1 >> ~/.ssh/known_hosts'],
+    [`remote_dir = ${tomlString(remoteDir)}`],
+    [`docker = ${tomlString(installed.dockerBin)}`],
+    [`nvidia_smi = ${tomlString(installed.nvidiaSmiBin)}`],
+    [`gpus = [${Array.from({ length: gpus }, (_, i) => i).join(', ')}]`],
+  ]);
   if (values.json) {
     return out.json({ home: installed.home, bin, pathLine, dockerBin: installed.dockerBin, nvidiaSmiBin: installed.nvidiaSmiBin, remoteDir, settings: { gpus, timeScale }, hostToml });
   }
@@ -154,3 +154,8 @@ async function loadSimulator(): Promise<SimulatorModule> {
 }
 
 const tomlString = (value: string) => JSON.stringify(value);
+
+function alignComments(lines: ([string] | [string, string])[]): string {
+  const width = Math.max(...lines.filter((l) => l.length > 1).map(([text]) => text.length));
+  return lines.map(([text, comment]) => (comment ? `${text.padEnd(width)}  # ${comment}` : text)).join('\n');
+}
