@@ -1,11 +1,15 @@
 const BAR_WIDTH = 10;
 const PARTIAL_BLOCKS = ' ▏▎▍▌▋▊▉';
 
-/** A tqdm bar on stderr, redrawn with `\r` on every update and ended with a newline, like `tqdm(range(n))`. */
-export function startProgressBar(total: number): { update(): void; close(): void } {
+/**
+ * A tqdm bar on stderr, redrawn with `\r` on every update and ended with a newline, like `tqdm(range(n))`;
+ * `desc` is tqdm's description, `timeScale` turns wall time into the model's time.
+ */
+export function startProgressBar(total: number, options: { desc?: string; timeScale?: number } = {}): { update(): void; close(): void } {
   const started = Date.now();
   let done = 0;
-  const draw = () => process.stderr.write(`\r${renderBar(done, total, (Date.now() - started) / 1000)}`);
+  const prefix = options.desc ? `${options.desc}: ` : '';
+  const draw = () => process.stderr.write(`\r${prefix}${renderBar(done, total, (Date.now() - started) / 1000 / (options.timeScale ?? 1))}`);
   draw();
   return {
     update() {

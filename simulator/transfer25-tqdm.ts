@@ -1,5 +1,5 @@
 import type { SimContext } from './sim-context.js';
-import { renderBar } from './tqdm.js';
+import { startProgressBar } from './tqdm.js';
 
 /**
  * `tqdm.tqdm(timesteps, desc="Generating samples", total=len(timesteps))` in
@@ -10,20 +10,5 @@ import { renderBar } from './tqdm.js';
  */
 export function startStepBar(context: SimContext, total: number, enabled: boolean): { update(): void; close(): void } {
   if (!enabled) return { update: () => undefined, close: () => undefined };
-  const started = Date.now();
-  let done = 0;
-  const draw = () => {
-    const elapsed = (Date.now() - started) / 1000 / context.settings.timeScale;
-    process.stderr.write(`\rGenerating samples: ${renderBar(done, total, elapsed)}`);
-  };
-  draw();
-  return {
-    update() {
-      done += 1;
-      draw();
-    },
-    close() {
-      process.stderr.write('\n');
-    },
-  };
+  return startProgressBar(total, { desc: 'Generating samples', timeScale: context.settings.timeScale });
 }
