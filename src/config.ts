@@ -19,6 +19,8 @@ const modelHostFields = z.object({
   workspace: z.string().refine(isAbsolute, 'an absolute path').optional(),
   /** The host folder with the model's checkpoints; where it is mounted is the model's to say. */
   checkpoints: z.string().refine(isAbsolute, 'an absolute path').optional(),
+  /** The host's Hugging Face cache for models loaded by repo id (default: <remote_dir>/cosmos-cache/huggingface). */
+  hf_cache: z.string().refine(isAbsolute, 'an absolute path').optional(),
   env: envSchema.default({}),
   mounts: mountsSchema.default([]),
   hang_timeout: duration.optional(),
@@ -114,7 +116,7 @@ export type RawConfig = z.infer<typeof configSchema>;
 export type GpuHostConfig = z.infer<typeof hostSchema>;
 export type ModelHostConfig = z.infer<typeof modelHostFields>;
 /** A host's settings for one model type, with the host's defaults filled in. */
-export interface ModelHostSettings { image: string; workspace: string; checkpoints?: string; env: Record<string, string>; mounts: string[]; hangTimeout?: string }
+export interface ModelHostSettings { image: string; workspace: string; checkpoints?: string; hfCache: string; env: Record<string, string>; mounts: string[]; hangTimeout?: string }
 export type Config = RawConfig & {
   dataDir: string;
   configPath: string | null;

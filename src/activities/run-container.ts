@@ -11,6 +11,7 @@ import { followContainer, startOrAttach } from './container-session.js';
 import { listOutputNames } from './fetch-files.js';
 import { loadJob, logSeqBase, type JobRef, type LoadedJob } from './job-context.js';
 import { createProgressReporter } from './progress-reporter.js';
+import { launchWithHfCache } from './hf-cache.js';
 
 export interface ContainerResult { containerName: string; exitCode: number; attached: boolean; outcomes: ItemOutcome[] }
 
@@ -26,10 +27,15 @@ export function createContainerActivities(deps: ActivityDeps) {
       const { host, layout, plan, model, containerName: name, localLog } = job;
       await mkdir(dirname(localLog), { recursive: true });
       heartbeat({ containerName: name, phase: 'attaching', attempt: activityInfo().attempt });
+      const { launch, missing } = await launchWithHfCache(host, plan);
       const { attached } = await startOrAttach(deps, host, {
-        name, runId: ref.jobKey, runIds: ref.runIds, modelType: ref.modelType, logPath: plan.logPath,
-        launch: plan.launch, env: job.env,
+        name, runId: ref.jobKey, runIds: ref.runIds, modelType: ref.modelType, logPath: plan.logPath, launch, env: job.env,
       }, plan.gpus);
+      if (!attached && missing.length > 0) {
+        for (const runId of ref.runIds) {
+          await addRunEvent(deps.db, { runId, stage: 'starting', progress: 0.05, message: `fetching ${missing.join(', ')} into ${host.config.name}'s Hugging Face cache (once; later jobs run offline)` });
+        }
+      }
 
       const tracker = model.trackProgress(plan);
       const report = createProgressReporter(deps);

@@ -40,6 +40,8 @@ export function hostSettingsFor(host: GpuHostConfig, modelType: string): PlanCon
     image: own?.image ?? host.image,
     workspace: own?.workspace ?? host.remote_dir,
     ...(own?.checkpoints ? { checkpoints: own.checkpoints } : {}),
+    // One cache per host, kept between containers: a model fetched once is not fetched again by the next job.
+    hfCache: own?.hf_cache ?? `${host.remote_dir}/cosmos-cache/huggingface`,
     env: { ...own?.env },
     mounts: [...host.mounts, ...(own?.mounts ?? [])],
     ...(own?.hang_timeout ? { hangTimeout: own.hang_timeout } : {}),

@@ -32,6 +32,9 @@ export interface JobPlan {
   /** Small files written into the job's inputs folder (specs, prompt text). Prompt text lives only here. */
   texts: Record<string, string>;
   launch: ContainerLaunch;
+  /** Models the job loads by Hugging Face repo id, and the host folder of that cache: when it holds them all, the
+   * container runs with HF_HUB_OFFLINE=1 (no network needed, no silent download). */
+  hfModels?: { cache: string; repos: string[] };
   /** Where the container's shell tees the log, as the container sees it (the job folder's run.log). */
   logPath: string;
   gpus: number;

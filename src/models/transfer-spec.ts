@@ -89,9 +89,11 @@ export function buildBatchSpecs(inputsDir: string, items: JobItem[]) {
   const inputs: StagedInput[] = [];
   const lines: Record<string, unknown>[] = [];
   const memberSpecs: string[] = [];
+  const controls: { params: TransferParams; paths: JobInputPaths }[] = [];
   items.forEach((item, i) => {
     const staged = stageItemInputs(inputsDir, item, params[i]!, `${i}_`);
     inputs.push(...staged.inputs);
+    controls.push({ params: params[i]!, paths: staged.paths });
     const overrides = Object.fromEntries(union.map((c) => {
       const control = c === 'depth' || c === 'seg'
         ? { control_weight: params[i]!.weights[c], input_control: staged.paths[c] ?? null }
@@ -106,7 +108,7 @@ export function buildBatchSpecs(inputsDir: string, items: JobItem[]) {
     { ...params[0]!, weights: unionWeights as TransferParams['weights'] }, { video: `${inputsDir}/0_color.mp4` }, first.prompt.inputs.video.fps);
   assertKnownSpecKeys(base);
   return {
-    inputs, memberSpecs,
+    inputs, memberSpecs, controls,
     texts: { 'spec.json': `${JSON.stringify(base, null, 2)}\n`, 'batch.jsonl': `${lines.map((l) => JSON.stringify(l)).join('\n')}\n` },
   };
 }

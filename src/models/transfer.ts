@@ -1,6 +1,6 @@
 import type { ModelType } from './model-type.js';
 import { transfer1Failures } from './transfer1-failures.js';
-import { assessInOrder, jobPaths, launchTransfer1 } from './transfer1-launch.js';
+import { assessInOrder, jobPaths, launchTransfer1, onTheFlyModels } from './transfer1-launch.js';
 import { createTransfer1Tracker } from './transfer1-progress.js';
 import { resolveTransferParams, transferDefaults, transferParamsSchema, type TransferParams } from './transfer-params.js';
 import { assertKnownSpecKeys, buildBatchSpecs, buildTransferSpec, countChunks, stageItemInputs } from './transfer-spec.js';
@@ -39,6 +39,7 @@ export const transferModel: ModelType<TransferParams> = {
       return {
         inputs: staged.inputs,
         texts: { 'spec.json': specText },
+        ...hfModelsOf(context.host.hfCache, [{ params, paths: staged.paths }]),
         launch: launchTransfer1(context, gpus, script, [
           '--checkpoint_dir', 'checkpoints', '--controlnet_specs', paths.specPath,
           '--video_save_folder', paths.outputsDir, '--video_save_name', 'output', ...common(gpus),
@@ -52,6 +53,7 @@ export const transferModel: ModelType<TransferParams> = {
     return {
       inputs: batch.inputs,
       texts: batch.texts,
+      ...hfModelsOf(context.host.hfCache, batch.controls),
       launch: launchTransfer1(context, gpus, script, [
         '--checkpoint_dir', 'checkpoints', '--controlnet_specs', paths.specPath,
         '--batch_input_path', `${paths.inputsDir}/batch.jsonl`, '--batch_size', '1',
@@ -78,3 +80,13 @@ export const transferModel: ModelType<TransferParams> = {
     return { roles: rolesByExtension(files, { 'output.mp4': 'video', 'output.txt': 'prompt', 'spec.json': 'spec' }), result: await readVideoResult(files, 'output.mp4') };
   },
 };
+
+/** The models a control computed on the fly loads (a control on without its own video is computed from the input). */
+function hfModelsOf(cache: string, items: { params: TransferParams; paths: { depth?: string; seg?: string } }[]) {
+  const repos = new Set<string>();
+  for (const { params, paths } of items) {
+    if (params.weights.depth > 0 && !paths.depth) onTheFlyModels.depth.forEach((r) => repos.add(r));
+    if (params.weights.seg > 0 && !paths.seg) onTheFlyModels.seg.forEach((r) => repos.add(r));
+  }
+  return repos.size > 0 ? { hfModels: { cache, repos: [...repos] } } : {};
+}

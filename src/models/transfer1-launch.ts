@@ -12,6 +12,18 @@ export function jobPaths(context: PlanContext) {
   return host.workspace === host.remoteDir ? layout.rel : layout.abs;
 }
 
+const containerHfHome = '/root/.cache/huggingface';
+
+/**
+ * Controls computed on the fly load their models by Hugging Face repo id, through the HF cache, not from
+ * checkpoint_dir (cosmos_transfer1/checkpoints.py:24-26; depth_anything/model/depth_anything.py:37,
+ * sam2/sam2_model.py:66-71): Depth-Anything for depth, SAM2 with GroundingDINO for segmentation.
+ */
+export const onTheFlyModels: Record<'depth' | 'seg', string[]> = {
+  depth: ['depth-anything/Depth-Anything-V2-Small-hf'],
+  seg: ['facebook/sam2-hiera-large', 'IDEA-Research/grounding-dino-tiny'],
+};
+
 /**
  * The checkout at /workspace, `PYTHONPATH=/workspace`, one torchrun process per GPU. The scripts read
  * `--checkpoint_dir checkpoints`, i.e. /workspace/checkpoints: a host's own checkpoint folder is mounted there.
@@ -21,9 +33,12 @@ export function launchTransfer1(context: PlanContext, gpus: number, script: stri
   const jobsMount = host.workspace === host.remoteDir ? [] : [`${host.remoteDir}:${host.remoteDir}`];
   return {
     image: host.image,
-    mounts: [`${host.workspace}:/workspace`, ...jobsMount, ...(host.checkpoints ? [`${host.checkpoints}:/workspace/checkpoints:ro`] : []), ...host.mounts],
+    mounts: [
+      `${host.workspace}:/workspace`, ...jobsMount, ...(host.checkpoints ? [`${host.checkpoints}:/workspace/checkpoints:ro`] : []),
+      `${host.hfCache}:${containerHfHome}`, ...host.mounts,
+    ],
     workdir: '/workspace',
-    env: { PYTHONPATH: '/workspace', ...env },
+    env: { PYTHONPATH: '/workspace', HF_HOME: containerHfHome, ...env },
     command: ['torchrun', `--nproc_per_node=${gpus}`, '--nnodes=1', '--node_rank=0', script, ...args],
   };
 }

@@ -24,7 +24,7 @@ export async function expectIntactCompletedRun(db: Db, simHome: string, runId: s
   const model = findModelType(run.modelType);
   const plan = model.planJob({
     items: [{ run, prompt, ...(source ? { source } : {}) }], layout: describeJobLayout('/remote', run.id),
-    host: { image: 'image', workspace: '/remote', env: {}, mounts: [], remoteDir: '/remote', gpusPerJob: 1 },
+    host: { image: 'image', workspace: '/remote', hfCache: '/remote/hf', env: {}, mounts: [], remoteDir: '/remote', gpusPerJob: 1 },
   });
   expect(run.status, `${runId}: ${run.failureKind ?? ''} ${run.errorMessage ?? ''}`).toBe('completed');
   expect(await countStarts(simHome, runId)).toBe(1);

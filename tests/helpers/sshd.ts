@@ -53,7 +53,7 @@ export async function startSshd(opts: { dir: string; logFile?: string; verbose?:
   const user = userInfo().username;
   const configPath = join(dir, 'sshd_config');
   const loginFile = opts.loginFile === undefined ? undefined : join(dir, 'login-file.sh');
-  if (loginFile) writeFileSync(loginFile, opts.loginFile);
+  if (loginFile) writeFileSync(loginFile, opts.loginFile ?? '');
   writeFileSync(configPath, sshdConfig(dir, hostKeyPath, port, opts.verbose ?? false) + (loginFile ? `SetEnv BASH_ENV=${loginFile}\n` : ''));
   const hostPublicKey = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   const knownHostsPath = join(dir, 'known_hosts');

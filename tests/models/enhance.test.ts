@@ -21,7 +21,7 @@ describe('the prompt upsampler', () => {
     const video = { path: '/v.mp4', sha256: 'a'.repeat(64), bytes: 1, width: 64, height: 64, frames: 9, fps: 24 };
     const plan = enhanceModel.planJob({
       items: [{ run: { id: 'rs_e', executionConfig: {} } as unknown as Run, prompt: { promptText: 'p', inputs: { video } } as unknown as Prompt }],
-      layout: describeJobLayout('/srv', 'rs_e'), host: { image: 'i', workspace: '/srv', env: {}, mounts: [], remoteDir: '/srv', gpusPerJob: 4 },
+      layout: describeJobLayout('/srv', 'rs_e'), host: { image: 'i', workspace: '/srv', hfCache: '/srv/hf', env: {}, mounts: [], remoteDir: '/srv', gpusPerJob: 4 },
     });
     expect(plan.launch.env).toMatchObject({ OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' });
     expect(plan.launch.command.slice(0, 2)).toEqual(['torchrun', '--nproc_per_node=1']);

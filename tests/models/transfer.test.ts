@@ -48,7 +48,7 @@ describe('docker run command', () => {
     const plan = transferModel.planJob({
       items: [{ run: { id: 'rs_1', executionConfig: {} } as unknown as Run, prompt: { promptText: 'p', negativePrompt: 'n', inputs: { video } } as unknown as Prompt }],
       layout: describeJobLayout(host.remote_dir, 'rs_1'),
-      host: { image: host.image, workspace: host.remote_dir, env: {}, mounts: [], remoteDir: host.remote_dir, gpusPerJob: 2 },
+      host: { image: host.image, workspace: host.remote_dir, hfCache: '/data/hf', env: {}, mounts: [], remoteDir: host.remote_dir, gpusPerJob: 2 },
     });
     const argv = buildDockerRunArgv(host, {
       name: 'cosmos-transfer-rs_1', runId: 'rs_1', modelType: 'transfer', gpuDevices: [0, 1], logPath: plan.logPath, launch: plan.launch,
@@ -73,5 +73,23 @@ describe('hang timeouts per model type', () => {
     expect(upscaleModel.hangTimeoutMs!(job({}), 45 * minutes)).toBe(9 * 45 * minutes);
     expect(upscaleModel.hangTimeoutMs!(job({ num_steps: 20 }), 45 * minutes)).toBe(18 * 45 * minutes);
     expect(transferModel.hangTimeoutMs).toBeUndefined();
+  });
+});
+
+describe('models loaded by Hugging Face repo id', () => {
+  const host = simulatedLocalHost('/data');
+  const planFor = (inputs: Record<string, unknown>, config: Record<string, unknown>) => transferModel.planJob({
+    items: [{ run: { id: 'rs_1', executionConfig: config } as unknown as Run, prompt: { promptText: 'p', negativePrompt: 'n', inputs } as unknown as Prompt }],
+    layout: describeJobLayout(host.remote_dir, 'rs_1'),
+    host: { image: host.image, workspace: host.remote_dir, hfCache: '/data/hf', env: {}, mounts: [], remoteDir: host.remote_dir, gpusPerJob: 1 },
+  });
+  const video = { path: '/v.mp4', sha256: 'a'.repeat(64), bytes: 1, width: 1280, height: 704, frames: 121, fps: 24 };
+
+  it('are listed for the controls computed on the fly, and the cache is mounted as HF_HOME', () => {
+    const plan = planFor({ video }, {});
+    expect(plan.hfModels).toEqual({ cache: '/data/hf', repos: ['depth-anything/Depth-Anything-V2-Small-hf', 'facebook/sam2-hiera-large', 'IDEA-Research/grounding-dino-tiny'] });
+    expect(plan.launch.mounts).toContain('/data/hf:/root/.cache/huggingface');
+    expect(plan.launch.env).toMatchObject({ HF_HOME: '/root/.cache/huggingface' });
+    expect(planFor({ video, depth: video }, { weights: { seg: 0 } }).hfModels).toBeUndefined();
   });
 });

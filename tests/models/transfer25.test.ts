@@ -10,7 +10,7 @@ const item = (id: string, text: string, config: Record<string, unknown> = {}): J
   run: { id, executionConfig: config } as unknown as Run,
   prompt: { promptText: text, negativePrompt: 'n', inputs: { video } } as unknown as Prompt,
 });
-const host = { image: 'cosmos-transfer2.5:x', workspace: '/srv/ct25', env: {}, mounts: [], remoteDir: '/srv/jobs', gpusPerJob: 2 };
+const host = { image: 'cosmos-transfer2.5:x', workspace: '/srv/ct25', hfCache: '/srv/hf', env: {}, mounts: [], remoteDir: '/srv/jobs', gpusPerJob: 2 };
 const plan = (items: JobItem[]) => transfer25Model.planJob({ items, layout: describeJobLayout('/srv/jobs', 'bt_1-1'), host });
 const loguru = (message: string, level = 'INFO') => `[12-01 10:00:00|${level}|cosmos_transfer2/inference.py:167:generate] ${message}`;
 
