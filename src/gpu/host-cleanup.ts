@@ -31,7 +31,7 @@ export interface KeptCounts {
   unverified: number;
   /** No run of this database has that job (another orchestrator's, or a deleted run's): never touched. */
   unknown: number;
-  /** A cache file a prompt, a run's outputs or a kept job folder still names. */
+  /** A cache file a prompt, a run's outputs or the inputs of an unfinished job still name. */
   referenced: number;
 }
 
@@ -83,7 +83,8 @@ export async function planHostCleanup(db: Db, host: GpuHostConfig, transport: Gp
       const reason = reasonToKeep(job.jobKey, finishedAt);
       if (reason) {
         plan.kept[reason] += 1;
-        for (const sha of job.linkedSha256) linkedByKept.add(sha);
+        // An unfinished job may still read its inputs; a finished one (recent or not ours) never will.
+        if (reason === 'open' || reason === 'unverified') for (const sha of job.linkedSha256) linkedByKept.add(sha);
       } else add({ kind: 'job_folder', name: job.path, id: null, jobKey: job.jobKey, bytes: job.bytes, since: iso(finishedAt) });
     }
     const referenced = await findReferencedSha256(db, files.cache.map((f) => f.sha256));
