@@ -29,6 +29,8 @@ export interface ContainerConfig {
   user: string;
   network: string;
   autoRemove: boolean;
+  /** Run without `-d`: the CLI that waits for it removes a `--rm` container once it has forwarded the output. */
+  attached?: boolean;
   dockerArgv: string[];
 }
 

@@ -37,6 +37,11 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
 const IMAGE_WORKDIR = '/workspace';
 
 export interface RunRequest {
+  /** `-d`; otherwise attached: the CLI forwards the output and exits with the container (docker-run-attached.ts). */
+  detach: boolean;
+  /** `--pull`: missing (default), always or never. */
+  pull: string;
+  runtime: string | null;
   name: string | undefined;
   image: string;
   cmd: string[];
@@ -57,9 +62,6 @@ export function parseRunArgs(args: string[]): RunRequest {
   const flags = parseFlags('run', args, RUN_FLAGS, true);
   const [image, ...cmd] = flags.positionals;
   if (!image) throw new CliError(`docker: 'docker run' requires at least 1 argument.\nSee 'docker run --help'.`, 125);
-  if (!flagBool(flags, 'detach')) {
-    throw new CliError('docker: the simulator supports only detached containers: use docker run -d', 125);
-  }
   const name = flagValue(flags, 'name');
   if (name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) {
     throw new CliError(
@@ -75,7 +77,14 @@ export function parseRunArgs(args: string[]): RunRequest {
     );
   }
   const entrypoint = flagValue(flags, 'entrypoint');
+  const pull = flagValue(flags, 'pull') ?? 'missing';
+  if (!['missing', 'always', 'never'].includes(pull)) {
+    throw new CliError(`docker: invalid pull option: '${pull}': must be one of "always", "missing" or "never".\nSee 'docker run --help'.`, 125);
+  }
   return {
+    detach: flagBool(flags, 'detach'),
+    pull,
+    runtime: flagValue(flags, 'runtime') ?? null,
     name: name?.replace(/^\//, ''),
     image,
     cmd: cmd.length > 0 ? cmd : entrypoint === undefined ? ['/bin/bash'] : [],

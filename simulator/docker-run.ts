@@ -8,18 +8,20 @@ import { nowRfc3339Nano } from './clock.js';
 import {
   configPath, findContainer, initialState, statePath, type BindMount, type Container, type ContainerConfig,
 } from './container-state.js';
+import { failStart, gpuStartError, refuseAtCreate } from './docker-daemon-errors.js';
+import { runAttached } from './docker-run-attached.js';
 import { parseRunArgs, type RunRequest } from './docker-run-args.js';
 import { readSettings } from './settings.js';
 import { binDir, containerDir, containersDir } from './sim-home.js';
 
 export async function runContainer(home: string, args: string[]): Promise<number> {
   const request = parseRunArgs(args);
-  const config = buildConfig(home, request, args);
+  refuseAtCreate(home, request);
+  const { config, startError } = buildConfig(home, request, args);
   reserveName(home, config);
-  spawn(process.execPath, [fileURLToPath(new URL('./supervisor.js', import.meta.url)), '--sim-home', home, config.name], {
-    detached: true,
-    stdio: 'ignore',
-  }).unref();
+  if (startError) failStart(home, config, startError);
+  if (!request.detach) return runAttached(home, config, () => startSupervisor(home, config.name));
+  startSupervisor(home, config.name);
   const container = await waitUntilStarted(home, config.name);
   if (container && container.state.error !== '') {
     throw new CliError(`docker: Error response from daemon: ${container.state.error}.`, container.state.exitCode);
@@ -28,7 +30,15 @@ export async function runContainer(home: string, args: string[]): Promise<number
   return 0;
 }
 
-function buildConfig(home: string, request: RunRequest, dockerArgv: string[]): ContainerConfig {
+export function startSupervisor(home: string, name: string): void {
+  spawn(process.execPath, [fileURLToPath(new URL('./supervisor.js', import.meta.url)), '--sim-home', home, name], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
+}
+
+/** The container config, and why the daemon will fail to start it (the container is still created, as in Docker). */
+function buildConfig(home: string, request: RunRequest, dockerArgv: string[]): { config: ContainerConfig; startError: string | null } {
   const id = randomBytes(32).toString('hex');
   // An anonymous volume (`-v /path`) is a fresh empty directory, like Docker's /var/lib/docker/volumes/<id>/_data.
   const mounts = request.mounts.map((mount) =>
@@ -40,7 +50,8 @@ function buildConfig(home: string, request: RunRequest, dockerArgv: string[]): C
   const userKeys = new Set(request.env.map((entry) => entry.split('=')[0]));
   const imageEnv = [`PATH=${binDir(home)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`]
     .filter((entry) => !userKeys.has(entry.split('=')[0]));
-  return {
+  const devices = request.gpus === null ? { ids: [], error: null } : parseGpus(request.gpus, readSettings(home).gpus);
+  const config: ContainerConfig = {
     id,
     name: request.name ?? `sim_${id.slice(0, 12)}`,
     created: nowRfc3339Nano(),
@@ -53,14 +64,16 @@ function buildConfig(home: string, request: RunRequest, dockerArgv: string[]): C
     hostWorkingDir,
     mounts,
     gpus: request.gpus,
-    gpuDevices: request.gpus === null ? [] : parseGpus(request.gpus, readSettings(home).gpus),
+    gpuDevices: devices.ids,
     ipcMode: request.ipcMode,
     shmSize: request.shmSize,
     user: request.user,
     network: request.network,
     autoRemove: request.autoRemove,
+    attached: !request.detach,
     dockerArgv,
   };
+  return { config, startError: request.gpus === null ? null : gpuStartError(home) ?? devices.error };
 }
 
 /** Only the working directory needs mapping: every path the orchestrator passes is relative to it. */
@@ -77,24 +90,27 @@ function resolveHostPath(mounts: BindMount[], containerPath: string): string {
   return mount.source + containerPath.slice(mount.destination.length);
 }
 
-/** `all`, a count, `count=N`, or `device=0,1` (usually CSV-quoted as '"device=0,1"'). */
-function parseGpus(spec: string, available: number): number[] {
+/**
+ * `all`, a count, `count=N`, or `device=0,1` (usually CSV-quoted as '"device=0,1"'). A device the host does not have
+ * is refused by the NVIDIA hook when the container starts (an OCI runtime error), not when it is created.
+ */
+function parseGpus(spec: string, available: number): { ids: number[]; error: string | null } {
   const value = spec.replace(/^"|"$/g, '');
   const all = Array.from({ length: available }, (_, i) => i);
-  if (value === 'all' || value === 'count=all') return all;
+  if (value === 'all' || value === 'count=all') return { ids: all, error: null };
   const count = /^(?:count=)?(\d+)$/.exec(value);
-  if (count) return all.slice(0, Number(count[1]));
+  if (count) return { ids: all.slice(0, Number(count[1])), error: null };
   const devices = /(?:^|,)device=([\d,]+)/.exec(value);
   if (devices?.[1]) {
     const ids = devices[1].split(',').filter((id) => id !== '').map(Number);
     const unknown = ids.find((id) => id >= available);
     if (unknown !== undefined) {
-      throw new CliError(
-        `docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error running hook #0: error running hook: exit status 1, stdout: , stderr: Auto-detected mode as 'legacy'\nnvidia-container-cli: device error: ${unknown}: unknown device: unknown.`,
-        125,
-      );
+      return {
+        ids,
+        error: `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error running hook #0: error running hook: exit status 1, stdout: , stderr: Auto-detected mode as 'legacy'\nnvidia-container-cli: device error: ${unknown}: unknown device: unknown`,
+      };
     }
-    return ids;
+    return { ids, error: null };
   }
   throw new CliError(`invalid argument "${spec}" for "--gpus" flag: unexpected key '${value}' in '${spec}'\nSee 'docker run --help'.`, 125);
 }

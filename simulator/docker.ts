@@ -4,6 +4,8 @@ import { killContainers, removeContainers, stopContainers, waitContainers } from
 import { showLogs } from './docker-logs.js';
 import { listPs } from './docker-ps.js';
 import { runContainer } from './docker-run.js';
+import { imageCommand } from './docker-image.js';
+import { showInfo, showVersion } from './docker-version.js';
 import { parseSimHome } from './sim-home.js';
 
 const VERSION = 'Docker version 27.3.1, build ce12230';
@@ -19,8 +21,9 @@ const COMMANDS: Record<string, Command> = {
   stop: stopContainers,
   kill: killContainers,
   rm: removeContainers,
-  version: () => printLines(`Client:\n Version:           27.3.1\n API version:       1.47\n\nServer:\n Engine:\n  Version:          27.3.1\n  API version:      1.47 (minimum version 1.24)`),
-  info: (home) => printLines(`Server Version: 27.3.1\nRuntimes: io.containerd.runc.v2 nvidia runc\nDocker Root Dir: ${home}`),
+  image: imageCommand,
+  version: showVersion,
+  info: showInfo,
 };
 
 function printLines(text: string): number {

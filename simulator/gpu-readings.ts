@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { listContainers } from './container-state.js';
+import { readHostDefects } from './host-defects.js';
 import type { ResolvedSettings } from './settings.js';
 
 export const DRIVER_VERSION = '550.54.15';
@@ -20,13 +21,15 @@ export interface GpuReading {
   powerLimitW: number;
 }
 
-/** A GPU is busy while a running simulated container holds it (through `--gpus`). */
+/** A GPU is busy while a running simulated container holds it (through `--gpus`); planted processes use memory. */
 export function readGpus(home: string, settings: ResolvedSettings): GpuReading[] {
   const busy = new Set(
     listContainers(home)
       .filter((container) => container.state.status === 'running')
       .flatMap((container) => container.config.gpuDevices),
   );
+  // A planted foreign process holds its memory as any CUDA context does (nvidia-smi's memory.used counts it).
+  const foreignMiB = (index: number) => (readHostDefects(home).gpuProcesses ?? []).filter((p) => p.gpu === index).reduce((sum, p) => sum + p.usedMemoryMiB, 0);
   return Array.from({ length: settings.gpus }, (_, index) => {
     const held = busy.has(index);
     return {
@@ -34,7 +37,7 @@ export function readGpus(home: string, settings: ResolvedSettings): GpuReading[]
       name: settings.gpuName,
       uuid: gpuUuid(home, index),
       busId: `00000000:${(0x18 + index * 0x10).toString(16).toUpperCase().padStart(2, '0')}:00.0`,
-      memoryUsedMiB: held ? between(71_500, 79_000) : 1,
+      memoryUsedMiB: held ? between(71_500, 79_000) : 1 + foreignMiB(index),
       memoryTotalMiB: MEMORY_TOTAL_MIB,
       utilizationPercent: held ? between(95, 100) : 0,
       temperatureC: held ? between(58, 71) : between(29, 34),

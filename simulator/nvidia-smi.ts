@@ -1,4 +1,5 @@
 import { CUDA_VERSION, DRIVER_VERSION, readGpus, type GpuReading } from './gpu-readings.js';
+import { listComputeApps, printComputeApps } from './nvidia-smi-compute-apps.js';
 import { readSettings } from './settings.js';
 import { parseSimHome } from './sim-home.js';
 
@@ -33,7 +34,7 @@ function main(): number {
     process.stdout.write("Invalid combination of input arguments. Please run 'nvidia-smi -h' for help.\n\n");
     return 2;
   }
-  const all = readGpus(home, readSettings(home));
+  const all = visibleGpus(readGpus(home, readSettings(home)));
   const gpus = options.ids ? all.filter((gpu) => options.ids?.includes(gpu.index)) : all;
   if (options.ids && gpus.length !== options.ids.length) {
     process.stdout.write('No devices were found\n');
@@ -42,6 +43,9 @@ function main(): number {
   if (options.list) {
     for (const gpu of gpus) process.stdout.write(`GPU ${gpu.index}: ${gpu.name} (UUID: ${gpu.uuid})\n`);
     return 0;
+  }
+  if (options.computeApps !== undefined) {
+    return printComputeApps(listComputeApps(home, gpus), options.computeApps, new Set((options.format ?? '').split(',').map((part) => part.trim())));
   }
   if (options.query === undefined) {
     process.stdout.write(renderTable(gpus));
@@ -74,6 +78,7 @@ function main(): number {
 
 interface Options {
   query?: string;
+  computeApps?: string;
   format?: string;
   ids?: number[];
   list: boolean;
@@ -86,12 +91,23 @@ function parseOptions(args: string[]): Options | undefined {
     const [flag = '', inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg];
     const value = () => inline ?? args[++i];
     if (flag === '--query-gpu') options.query = value();
+    else if (flag === '--query-compute-apps') options.computeApps = value();
     else if (flag === '--format') options.format = value();
     else if (flag === '-i' || flag === '--id') options.ids = (value() ?? '').split(',').map(Number);
     else if (flag === '-L' || flag === '--list-gpus') options.list = true;
     else return undefined;
   }
   return options;
+}
+
+/**
+ * Inside a container nvidia-smi sees only the devices `--gpus` gave it (the toolkit mounts those device nodes),
+ * numbered from 0 in order, each with its own UUID; on the host, all of them.
+ */
+function visibleGpus(all: GpuReading[]): GpuReading[] {
+  if (process.env.COSMOS_SIM_CONTAINER === undefined) return all;
+  const visible = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',').filter(Boolean).map(Number);
+  return visible.flatMap((device, i) => all.filter((gpu) => gpu.index === device).map((gpu) => ({ ...gpu, index: i })));
 }
 
 function renderTable(gpus: GpuReading[]): string {

@@ -57,7 +57,7 @@ child.on('exit', (code, signal) => {
     log.flush();
     const previous = JSON.parse(readFileSync(statePath(containerDir(home, name)), 'utf8')) as ContainerState;
     writeState(home, name, { ...previous, status: 'exited', pid: 0, exitCode, finishedAt });
-    if (config.autoRemove) rmSync(containerDir(home, name), { recursive: true, force: true });
+    if (config.autoRemove && !config.attached) rmSync(containerDir(home, name), { recursive: true, force: true });
     process.exit(0);
   };
   const timer = setTimeout(finish, 2000);
