@@ -3,15 +3,17 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelWork, startInference, waitForRun } from '../../src/client/runs.js';
 import { createPrompt } from '../../src/core/create-prompt.js';
 import { findRun } from '../../src/db/queries/runs.js';
-import type { Prompt, Run } from '../../src/db/schema.js';
+import { batches, runs, type Prompt, type Run } from '../../src/db/schema.js';
 import type { CleanupItem, HostCleanup } from '../../src/gpu/host-cleanup.js';
 import { listSimContainers, setFaults } from '../../simulator/install.js';
 import { createPipelineHarness, makeUniqueInputs, type PipelineHarness } from '../helpers/pipeline-harness.js';
 import { parseJson, runCosmos, type CosmosResult } from '../helpers/run-cosmos.js';
+import { seedPrompt, seedRun } from '../helpers/seed-records.js';
 
 interface CleanJson { dryRun: boolean; olderThan: string; bytes: number; hosts: HostCleanup[] }
 
@@ -179,5 +181,34 @@ describe('cosmos clean over SSH (built executable, real stack)', () => {
       expect(existsSync(jobDir(run.id))).toBe(false);
     }
     for (const p of [prompts.open, prompts.queued]) for (const sha of inputShas(p)) expect(existsSync(cachePath(sha))).toBe(true);
+  });
+
+  it('keeps a batch\'s folders while any of its runs is open, and a completed run\'s without recorded outputs', async () => {
+    const batchId = `bt_${randomBytes(16).toString('hex')}`;
+    await h.db.insert(batches).values({ id: batchId, status: 'running' });
+    const prompt = await seedPrompt(h.db);
+    const outputs = { files: [], runDir: join(h.dir, 'nowhere') };
+    await seedRun(h.db, prompt.id, { batchId, batchIndex: 0, status: 'completed', outputs, gpuHost: h.hostName });
+    const running = await seedRun(h.db, prompt.id, { batchId, batchIndex: 1, status: 'running', gpuHost: h.hostName });
+    const unverified = await seedRun(h.db, prompt.id, { status: 'completed', gpuHost: h.hostName });
+    const folders = [`${batchId}-1`, `${batchId}-2`, unverified.id].map(jobDir);
+    for (const folder of folders) {
+      await mkdir(join(folder, 'outputs'), { recursive: true });
+      await writeFile(join(folder, 'outputs', 'output.mp4'), randomBytes(500));
+    }
+    const listed = async () => (await clean('--dry-run', '--older-than', '0s')).hosts[0]!;
+    const before = await listed();
+    expect(before.items).toEqual([]);
+    expect(before.kept).toMatchObject({ open: 2, unverified: 1 });
+
+    await h.db.update(runs).set({ status: 'failed', errorMessage: 'seeded', completedAt: new Date() }).where(eq(runs.id, running.id));
+    const after = await listed();
+    expect(after.items.map((i) => [i.kind, i.name, i.jobKey]).sort()).toEqual([
+      ['job_folder', folders[0], `${batchId}-1`], ['job_folder', folders[1], `${batchId}-2`],
+    ].sort());
+    expect(after.kept).toMatchObject({ open: 0, unverified: 1 });
+    const removed = await clean('--older-than', '0s', '--yes');
+    expect(removed.bytes).toBe(after.bytes);
+    expect(folders.map((f) => existsSync(f))).toEqual([false, false, true]);
   });
 });
