@@ -5,10 +5,11 @@ import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import {
   buildDockerRunArgv, completionMarker, ContainerStartError, formatEnvFile, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
 } from '../gpu/docker.js';
-import { busyGpusOf, chooseGpus, listOurContainers } from '../gpu/gpu-allocation.js';
+import { busyGpusOf, listOurContainers, pickFreeGpus } from '../gpu/gpu-allocation.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
 import { readLogTail, syncLogTail } from '../gpu/log-sync.js';
 import { HostUnreachableError } from '../gpu/remote-command-error.js';
+import { findModelType } from '../models/index.js';
 import type { ActivityDeps, GpuHost } from './deps.js';
 
 // Starts on one host are serialised within this process so two GPU slots never pick the same free device.
@@ -54,7 +55,7 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
       if (listing.some((c) => c.name === job.name)) return true;
       await refuseLostContainer(deps, host, job);
     }
-    const gpuDevices = await waitForFreeGpus(deps, host, gpuCount, job.name, busyGpusOf(listing));
+    const gpuDevices = await waitForFreeGpus(deps, host, gpuCount, job, busyGpusOf(listing));
     const envFile = await writeEnvFile(host, job);
     await markContainerStarting(deps.db, job.runIds, job.name);
     try {
@@ -116,12 +117,13 @@ function refuseFailedStart(name: string, state: ContainerState | null): void {
   throw ApplicationFailure.nonRetryable(`container ${name} could not start: ${state.error}`, 'container_failed');
 }
 
-async function waitForFreeGpus(deps: ActivityDeps, { config, transport }: GpuHost, count: number, name: string, busy: Set<number>): Promise<number[]> {
+async function waitForFreeGpus(deps: ActivityDeps, { config, transport }: GpuHost, count: number, job: StartRequest, busy: Set<number>): Promise<number[]> {
+  const need = findModelType(job.modelType).minFreeGpuMemoryMiB;
   for (let seen = busy; ; seen = busyGpusOf(await listOurContainers(transport, config.docker))) {
-    const devices = chooseGpus(config.gpus, seen, count);
-    if (devices) return devices;
-    // Another process (a second worker during a rolling restart, or a person) holds the GPUs: wait, visibly.
-    heartbeat({ containerName: name, phase: 'waiting for a free GPU' });
+    const choice = await pickFreeGpus(transport, config, seen, count, need);
+    if ('devices' in choice) return choice.devices;
+    // Another process (a second worker during a rolling restart, someone else's job, a person) holds the GPUs: wait, visibly.
+    heartbeat({ containerName: job.name, phase: `waiting for a free GPU (${choice.waiting})` });
     await sleep(deps.pollIntervalMs);
   }
 }

@@ -4,6 +4,7 @@ import { createLineSplitter } from './log-lines.js';
 import type { ModelType } from './model-type.js';
 import { upsamplerFailures } from './transfer1-failures.js';
 import { jobPaths, launchTransfer1 } from './transfer1-launch.js';
+import { enhanceCheckpoints, transfer1Md5 } from './transfer1-resources.js';
 
 export const upsampledPromptMarker = 'Upsampled prompt:';
 
@@ -24,7 +25,11 @@ export const enhanceModel: ModelType<Record<string, never>> = {
   servedByDefault: true,
   maxItemsPerJob: 1,
   failures: upsamplerFailures,
-  checkpoints: ['nvidia/Cosmos-UpsamplePrompt1-12B-Transfer'],
+  // vLLM is started with gpu_memory_utilization=0.98 (auxiliary/upsampler/model/upsampler.py:54): it takes 98 % of
+  // the card's memory, so the card must be that free.
+  minFreeGpuMemoryMiB: { fractionOfTotal: 0.98 },
+  checkpoints: enhanceCheckpoints,
+  checkpointMd5: transfer1Md5,
 
   planJob(context) {
     const item = context.items[0]!;

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ClassifiedFailure, FailureSignatures } from '../gpu/classify-failure.js';
 import type { ContainerLaunch } from '../gpu/docker.js';
+import type { GpuMemoryNeed } from '../gpu/gpu-occupancy.js';
 import type { JobLayout } from '../gpu/job-layout.js';
 import type { FileRef, OutputFile, Prompt, RunResult, Run } from '../db/schema.js';
 import type { ModelHostSettings } from '../config.js';
@@ -111,4 +112,20 @@ export interface ModelType<P extends Record<string, unknown> = Record<string, un
   hangTimeoutMs?(job: { plan: JobPlan; items: JobItem[] }, configuredMs: number): number;
   /** Files `cosmos doctor` expects under the model's checkpoint folder. */
   checkpoints: string[];
+  /**
+   * Memory a job needs free on each of its GPUs (MiB, or a share of the card): a device with less free is not
+   * chosen for it, and `cosmos doctor` reports a card too small. Unset: any free device will do.
+   */
+  minFreeGpuMemoryMiB?: GpuMemoryNeed;
+  /** Host memory a job needs per GPU it runs on, for `cosmos doctor`. */
+  hostMemoryPerGpuMiB?: number;
+  /** MD5s of `checkpoints` files, where the model's own download tooling lists them (`cosmos doctor --deep`). */
+  checkpointMd5?: Record<string, string>;
+  /**
+   * Where `checkpoints` are on the host, for `cosmos doctor`: a folder they are paths in, or a Hugging Face cache
+   * (its `hub/` holds them as `models--<org>--<name>`) where each is a repo id, optionally followed by a file in it;
+   * null when the host keeps none (each container fetches its own). Default: the host's `checkpoints` folder, else
+   * `<workspace>/checkpoints` (`--checkpoint_dir checkpoints` in /workspace).
+   */
+  checkpointLocation?(host: PlanContext['host']): { kind: 'folder' | 'hf-cache'; path: string } | null;
 }

@@ -2,6 +2,7 @@ import type { ModelType } from './model-type.js';
 import { transfer1Failures } from './transfer1-failures.js';
 import { assessInOrder, jobPaths, launchTransfer1, onTheFlyModels } from './transfer1-launch.js';
 import { createTransfer1Tracker } from './transfer1-progress.js';
+import { transfer1GpuMemoryMiB, transfer1HostMemoryPerGpuMiB, transfer1Md5, transferCheckpoints } from './transfer1-resources.js';
 import { resolveTransferParams, transferDefaults, transferParamsSchema, type TransferParams } from './transfer-params.js';
 import { assertKnownSpecKeys, buildBatchSpecs, buildTransferSpec, countChunks, stageItemInputs } from './transfer-spec.js';
 import { readVideoResult, rolesByExtension } from './video-result.js';
@@ -20,10 +21,10 @@ export const transferModel: ModelType<TransferParams> = {
   servedByDefault: true,
   maxItemsPerJob: 100,
   failures: transfer1Failures,
-  checkpoints: [
-    'nvidia/Cosmos-Transfer1-7B/base_model.pt', 'nvidia/Cosmos-Transfer1-7B/vis_control.pt', 'nvidia/Cosmos-Transfer1-7B/edge_control.pt',
-    'nvidia/Cosmos-Transfer1-7B/depth_control.pt', 'nvidia/Cosmos-Transfer1-7B/seg_control.pt', 'google-t5/t5-11b',
-  ],
+  minFreeGpuMemoryMiB: transfer1GpuMemoryMiB,
+  hostMemoryPerGpuMiB: transfer1HostMemoryPerGpuMiB,
+  checkpoints: transferCheckpoints,
+  checkpointMd5: transfer1Md5,
 
   planJob(context) {
     const paths = jobPaths(context);

@@ -74,6 +74,10 @@ export const transfer25Model: ModelType<Transfer25Params> = {
   failures: transfer25Failures,
   // Fetched lazily into the HF cache (packages/cosmos-oss/cosmos_oss/checkpoints_transfer2.py).
   checkpoints: ['nvidia/Cosmos-Transfer2.5-2B', 'nvidia/Cosmos-Predict2.5-2B/tokenizer.pth', 'nvidia/Cosmos-Reason1-7B', 'nvidia/Cosmos-Guardrail1'],
+  // The host's checkpoints folder is mounted at /root/.cache, whose huggingface/ is the default HF_HOME.
+  checkpointLocation: (host) => (host.checkpoints ? { kind: 'hf-cache', path: `${host.checkpoints}/huggingface` } : null),
+  // "Cosmos-Transfer2.5-2B: 65.4 GB" of GPU memory on one GPU (docs/inference.md); read as GiB, the stricter.
+  minFreeGpuMemoryMiB: Math.ceil(65.4 * 1024),
 
   planJob(context) {
     const { layout, items } = context;

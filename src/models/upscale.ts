@@ -5,6 +5,7 @@ import { between, resolveWithDefaults, wholeBetween } from './params.js';
 import { transfer1Failures } from './transfer1-failures.js';
 import { assessInOrder, jobPaths, launchTransfer1 } from './transfer1-launch.js';
 import { createTransfer1Tracker } from './transfer1-progress.js';
+import { transfer1GpuMemoryMiB, transfer1HostMemoryPerGpuMiB, transfer1Md5, upscaleCheckpoints } from './transfer1-resources.js';
 import { countChunks } from './transfer-spec.js';
 import { readVideoResult, rolesByExtension } from './video-result.js';
 
@@ -40,7 +41,11 @@ export const upscaleModel: ModelType<UpscaleParams> = {
   servedByDefault: true,
   maxItemsPerJob: 1,
   failures: transfer1Failures,
-  checkpoints: ['nvidia/Cosmos-Transfer1-7B/4kupscaler_control.pt'],
+  // The same 7B base model as a transfer run, its tiles denoised and decoded one after another.
+  minFreeGpuMemoryMiB: transfer1GpuMemoryMiB,
+  hostMemoryPerGpuMiB: transfer1HostMemoryPerGpuMiB,
+  checkpoints: upscaleCheckpoints,
+  checkpointMd5: transfer1Md5,
 
   planJob(context) {
     const { run, source } = context.items[0]!;
