@@ -101,10 +101,10 @@ function printResults(results: HostCleanup[], planned: boolean, olderThan: strin
 
 function keptLabel(reason: string, olderThan: string): string {
   switch (reason) {
-    case 'open': return 'of open runs';
-    case 'recent': return `younger than ${olderThan}`;
-    case 'unverified': return 'of completed runs without verified outputs';
-    case 'unknown': return 'of jobs this database does not know';
+    case 'open': return 'item(s) of open runs';
+    case 'recent': return `item(s) younger than ${olderThan}`;
+    case 'unverified': return 'item(s) of completed runs without verified outputs';
+    case 'unknown': return 'item(s) of jobs this database has no run for';
     default: return 'cache file(s) still referenced';
   }
 }
