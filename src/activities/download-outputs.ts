@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { createDerivedPrompt } from '../core/create-prompt.js';
 import { makeOutputPosters } from '../core/make-poster.js';
 import { findPrompt } from '../db/queries/prompts.js';
-import { addRunEvent, updateRunProgress } from '../db/queries/runs.js';
+import { addRunEvent, completeRun, updateRunProgress } from '../db/queries/runs.js';
 import type { OutputFile, RunOutputs } from '../db/schema.js';
 import { syncLogTail } from '../gpu/log-sync.js';
 import type { ItemPlan } from '../models/index.js';
@@ -12,15 +12,16 @@ import { localRunDir, type ActivityDeps } from './deps.js';
 import { fetchVerifiedFiles, writeManifest } from './fetch-files.js';
 import { loadJob, type JobRef, type LoadedJob } from './job-context.js';
 import { keepHeartbeating } from './keep-heartbeating.js';
+import type { UploadStats } from './run-records.js';
 
 export function createDownloadActivities(deps: ActivityDeps) {
   return {
     /**
      * For each finished run of the job: copies its output files into runs/<id>/, checks each against the host's
-     * size and sha256, lets the model check them and read its result, and writes manifest.json. Re-running it
-     * overwrites, so a retry is safe.
+     * size and sha256, lets the model check them and read its result, writes manifest.json, and marks the run
+     * completed. Re-running it overwrites, so a retry is safe.
      */
-    downloadJobOutputs: (input: JobRef & { completed: string[] }): Promise<RunOutputs[]> => keepHeartbeating({ phase: 'downloading' }, async () => {
+    downloadJobOutputs: (input: JobRef & { completed: string[]; upload?: UploadStats }): Promise<RunOutputs[]> => keepHeartbeating({ phase: 'downloading' }, async () => {
       const job = await loadJob(deps, input);
       await mkdir(dirname(job.localLog), { recursive: true });
       await syncLogTail(job.host.transport, job.layout.abs.logPath, job.localLog);
@@ -28,7 +29,13 @@ export function createDownloadActivities(deps: ActivityDeps) {
       for (const runId of input.completed) {
         const item = job.plan.items.find((i) => i.runId === runId);
         if (!item) throw new Error(`run ${runId} is not part of job ${input.jobKey}`);
-        outputs.push(await downloadItem(deps, job, item));
+        const fetched = await downloadItem(deps, job, item);
+        // What the upload sent is the run's own when the job is that run alone.
+        const runOutputs = input.upload && input.runIds.length === 1 ? { ...fetched, upload: input.upload } : fetched;
+        // Recorded here, not in a step of its own: the run is complete the moment its outputs are verified.
+        await completeRun(deps.db, runId, runOutputs);
+        await addRunEvent(deps.db, { runId, stage: 'completed', progress: 1, message: 'completed' });
+        outputs.push(runOutputs);
       }
       return outputs;
     }),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { setBatchStatus, settleBatchStatus } from '../db/queries/batches.js';
-import { addRunEvent, completeRun, failRun, insertRunIfAbsent, markRunRunning, updateRunProgress } from '../db/queries/runs.js';
+import { settleBatchStatus } from '../db/queries/batches.js';
+import { addRunEvent, failRun, insertRunIfAbsent } from '../db/queries/runs.js';
 import type { FailureKind, RunOutputs, RunStatus } from '../db/schema.js';
 import { localRunDir, type ActivityDeps } from './deps.js';
 
@@ -18,24 +18,6 @@ export interface FollowUpRun {
 
 export function createRunRecordActivities(deps: ActivityDeps) {
   return {
-    async markRunsStarted(input: { runIds: string[]; workflowId: string; host: string; batchId?: string }): Promise<void> {
-      if (input.batchId) await setBatchStatus(deps.db, input.batchId, 'running');
-      for (const runId of input.runIds) {
-        await markRunRunning(deps.db, runId, { workflowId: input.workflowId, gpuHost: input.host, stage: 'uploading' });
-        await addRunEvent(deps.db, { runId, stage: 'uploading', progress: 0, message: `started on ${input.host}${input.batchId ? ` in batch ${input.batchId}` : ''}` });
-      }
-    },
-
-    /** Waiting for a GPU slot on the host; the container activity moves them on when a slot frees up. */
-    async markRunsQueued(input: { runIds: string[] }): Promise<void> {
-      for (const runId of input.runIds) await updateRunProgress(deps.db, runId, 'queued', 0.05);
-    },
-
-    async recordRunCompleted(input: { runId: string; outputs: RunOutputs }): Promise<void> {
-      await completeRun(deps.db, input.runId, input.outputs);
-      await addRunEvent(deps.db, { runId: input.runId, stage: 'completed', progress: 1, message: 'completed' });
-    },
-
     async recordRunFailed(input: { runId: string; kind: FailureKind; message: string }): Promise<void> {
       const runDir = localRunDir(deps, input.runId);
       const logPath = `${runDir}/run.log`;

@@ -1,5 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { addRunEvent, updateRunProgress } from '../db/queries/runs.js';
+import { activityInfo } from '@temporalio/activity';
+import { setBatchStatus } from '../db/queries/batches.js';
+import { addRunEvent, markRunRunning, updateRunProgress } from '../db/queries/runs.js';
 import { localRunDir, type ActivityDeps } from './deps.js';
 import { loadJob, type JobRef } from './job-context.js';
 import { keepHeartbeating } from './keep-heartbeating.js';
@@ -9,8 +11,9 @@ import type { UploadStats } from './run-records.js';
 export function createUploadActivities(deps: ActivityDeps) {
   return {
     /** Content-addressed upload of the job's inputs plus its specs; re-running a prompt sends no video bytes. */
-    uploadJobInputs: (ref: JobRef): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
+    uploadJobInputs: (ref: JobRef & { batchId?: string }): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
       const { host, layout, plan } = await loadJob(deps, ref);
+      await markRunsStarted(deps, ref);
       let lastReport = 0;
       const stats = await stageInputs(host, layout.abs.inputsDir, plan.inputs, (done, total) => {
         if (Date.now() - lastReport < 1000) return;
@@ -24,10 +27,21 @@ export function createUploadActivities(deps: ActivityDeps) {
         const runDir = localRunDir(deps, item.runId);
         await mkdir(runDir, { recursive: true });
         for (const [name, content] of Object.entries(item.localTexts)) await writeFile(`${runDir}/${name}`, content);
-        await updateRunProgress(deps.db, item.runId, ref.runIds.length > 1 ? 'queued' : 'uploading', 0.05);
         await addRunEvent(deps.db, { runId: item.runId, stage: 'uploading', progress: 0.05, message: 'inputs staged on the GPU host' });
+        // Waiting for a GPU slot on the host now; the container activity moves it on when a slot frees up.
+        await updateRunProgress(deps.db, item.runId, 'queued', 0.05);
       }
       return stats;
     }),
   };
+}
+
+/** The runs are running from here, driven by this workflow on this host (a batch too). Idempotent. */
+async function markRunsStarted(deps: ActivityDeps, ref: JobRef & { batchId?: string }): Promise<void> {
+  if (ref.batchId) await setBatchStatus(deps.db, ref.batchId, 'running');
+  const workflowId = activityInfo().workflowExecution?.workflowId;
+  for (const runId of ref.runIds) {
+    await markRunRunning(deps.db, runId, { ...(workflowId ? { workflowId } : {}), gpuHost: ref.host, stage: 'uploading' });
+    await addRunEvent(deps.db, { runId, stage: 'uploading', progress: 0, message: `started on ${ref.host}${ref.batchId ? ` in batch ${ref.batchId}` : ''}` });
+  }
 }

@@ -9,12 +9,12 @@ const summary = (text: string) => ({ summary: text }) as ActivityOptions;
 export interface JobOutcome { completed: Map<string, RunOutputs>; failed: Map<string, { kind: string; message: string }> }
 
 /**
- * Runs N runs of one model type through the same steps (a single run is a job of one): upload → wait for a GPU
- * slot → start or attach the container and follow it → download and verify what finished. Each run is settled
- * as it ends. When a guardrail block stopped the container at an item, the items after it run in a new container;
+ * Runs N runs of one model type through the same steps (a single run is a job of one): upload (the runs start
+ * running) → wait for a GPU slot → start or attach the container and follow it → download and verify what
+ * finished (those runs complete). Each run is settled as it ends. When a guardrail block stopped the container at an item, the items after it run in a new container;
  * any other failure would hit them too, so they are reported, not retried blindly.
  */
-export async function runJob(work: OpenWork, modelType: string, runIds: string[], keyOf: (segment: number) => string): Promise<JobOutcome> {
+export async function runJob(work: OpenWork, modelType: string, runIds: string[], keyOf: (segment: number) => string, batchId?: string): Promise<JobOutcome> {
   const { io, gpu } = hostActivities(work.host, work.timeouts);
   const outcome: JobOutcome = { completed: new Map(), failed: new Map() };
   const fail = async (runId: string, kind: string, message: string) => {
@@ -28,19 +28,15 @@ export async function runJob(work: OpenWork, modelType: string, runIds: string[]
     const label = runIds.length > 1 ? `container ${segment + 1}: ` : '';
     work.containerName = `cosmos-${modelType}-${job.jobKey}`;
     work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'}`);
-    const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${job.jobKey} to ${work.host}`), [job]);
-    await records.markRunsQueued({ runIds: remaining });
+    const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${job.jobKey} to ${work.host}`), [{ ...job, ...(batchId ? { batchId } : {}) }]);
     work.describe(`${label}queued for a GPU`);
     const result = await gpu.runJobContainer.executeWithOptions(summary(`${modelType} container for ${job.jobKey} on ${work.host}`), [job]);
     const completed = result.outcomes.filter((o) => o.status === 'completed').map((o) => o.runId);
     if (completed.length > 0) {
       work.describe(`${label}downloading ${completed.length > 1 ? `${completed.length} items` : 'outputs'}`);
-      const outputs = await io.downloadJobOutputs.executeWithOptions(summary(`download and verify outputs of ${job.jobKey}`), [{ ...job, completed }]);
+      const outputs = await io.downloadJobOutputs.executeWithOptions(summary(`download and verify outputs of ${job.jobKey}`), [{ ...job, completed, upload }]);
       for (const [i, runId] of completed.entries()) {
-        // What the upload sent is the run's own when the job is that run alone.
-        const runOutputs = remaining.length === 1 ? { ...outputs[i]!, upload } : outputs[i]!;
-        await records.recordRunCompleted({ runId, outputs: runOutputs });
-        outcome.completed.set(runId, runOutputs);
+        outcome.completed.set(runId, outputs[i]!);
         work.runIds.delete(runId);
       }
     }

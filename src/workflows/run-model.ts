@@ -38,7 +38,6 @@ export async function runModel(input: PipelineInput): Promise<PipelineResult> {
 /** A job of one: its outputs, or its failure raised so the pipeline stops there. */
 async function runStep(work: OpenWork, runId: string, modelType: string): Promise<RunOutputs> {
   upsertSearchAttributes([{ key: CosmosRunId, value: runId }, { key: CosmosModelType, value: modelType }]);
-  await records.markRunsStarted({ runIds: [runId], host: work.host, workflowId: workflowInfo().workflowId });
   const { completed, failed } = await runJob(work, modelType, [runId], () => runId);
   const outputs = completed.get(runId);
   if (outputs) return outputs;
@@ -54,10 +53,9 @@ export async function runBatch(input: BatchInput): Promise<PipelineResult> {
   const { batchId, host } = input;
   const work = openWork(host, input.timeouts, input.runIds, (text) => showDetails(text, `batch \`${batchId}\` of ${input.runIds.length}`, host));
   return driveRuns(work, async () => {
-    await records.markRunsStarted({ runIds: input.runIds, host, workflowId: workflowInfo().workflowId, batchId });
     // Groups are runs the model can take in one container (same settings, at most its batch size); containers are numbered across them.
     let containers = 0;
-    for (const group of input.groups ?? [input.runIds]) await runJob(work, input.modelType, group, () => `${batchId}-${++containers}`);
+    for (const group of input.groups ?? [input.runIds]) await runJob(work, input.modelType, group, () => `${batchId}-${++containers}`, batchId);
     return { runIds: input.runIds };
   }, () => records.settleBatch({ batchId }));
 }

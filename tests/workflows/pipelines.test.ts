@@ -28,6 +28,8 @@ describe('pipelines over SSH against the simulated GPU host', () => {
   afterAll(() => h?.close());
 
   it('reads well in the Web UI: a summary naming the prompt, activity summaries, and the stage with its percent', async () => {
+    // Slow enough (×5) that a query lands while it generates, even on a loaded machine.
+    await setFaults(h.simHome, [{ promptContains: 'a windmill in the rain', mode: 'slow' }]);
     const prompt = await newPrompt('a windmill in the rain');
     const { run, workflowId } = await startInference(deps(), { promptId: prompt.id });
     const handle = h.temporal.workflow.getHandle(workflowId);
@@ -37,6 +39,7 @@ describe('pipelines over SSH against the simulated GPU host', () => {
       if (metadata.currentDetails) details.push(metadata.currentDetails);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    await setFaults(h.simHome, []);
     expect(details.some((d) => /\*\*generating\*\* \d+% · run `rs_/.test(d))).toBe(true);
     expect(await (await handle.describe()).staticSummary()).toBe(`transfer · "${prompt.name}" (${prompt.id}) on ${h.hostName}`);
     const history = await handle.fetchHistory();
