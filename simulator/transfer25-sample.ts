@@ -29,6 +29,8 @@ export interface RunState {
   keepGoing: boolean;
   distilled: boolean;
   gpus: number;
+  /** Rank 0 skipped a blocked prompt the other ranks went on with: the ranks no longer meet in the same collectives. */
+  desynced?: boolean;
 }
 
 export type SampleOutcome = 'generated' | 'blocked';
@@ -62,6 +64,7 @@ export async function generateSample(run: RunState, sample: Sample, fault: Fault
       }
       log('CRITICAL', `${INFERENCE}:${line}:_generate_sample`, message);
       if (!run.keepGoing) throw guardrailException(message, false);
+      if (run.gpus > 1) run.desynced = true;
       return 'blocked';
     }
   } else if (rank0) {
@@ -111,6 +114,8 @@ export async function generateSample(run: RunState, sample: Sample, fault: Fault
     seed = pythonReseed(seed);
     log('INFO', `${PIPELINE}:640:generate_img2world`, `Seed: ${seed}`);
     const bar = startStepBar(context, steps, !run.distilled);
+    // Rank 0's first collective of this sample meets ranks still inside the blocked one: it waits for ever (contract §3.5, inferred).
+    if (run.desynced) return hangForever();
     for (let step = 0; step < steps; step++) {
       if (chunk === 0 && step === Math.floor(steps / 4)) await injectFault(context, fault);
       await sleepSimulated(context, seconds / steps);

@@ -134,6 +134,8 @@ export interface FollowOptions {
   localLog: string;
   /** A container whose log has not grown for this long is killed (the run fails with `timeout`). */
   hangTimeoutMs: number;
+  /** Why the model can no longer finish this job, once its log shows it (then a short silence ends the container). */
+  stuck?(): string | null;
   /** New log text as it arrives (written down before the bytes join the local log); returns the progress to heartbeat. */
   onLog(text: string): Promise<{ phase: string; progress: number }>;
 }
@@ -178,6 +180,13 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
       }
       refuseFailedStart(options.name, state);
       if (!isLive(state)) return state;
+      const stuck = options.stuck?.() ?? null;
+      if (stuck !== null && Date.now() - lastGrowth > stuckSilenceMs(options.hangTimeoutMs)) {
+        // Not a timeout: the model said it cannot go on; what finished is kept and the rest is the model's to judge.
+        await transport.exec([config.docker, 'kill', options.name], { okExitCodes: [1] });
+        await syncLogTail(transport, options.remoteLog, options.localLog).catch(() => '');
+        return (await inspectContainer(transport, config.docker, options.name)) ?? state;
+      }
       if (Date.now() - lastGrowth > options.hangTimeoutMs) {
         await transport.exec([config.docker, 'kill', options.name], { okExitCodes: [1] });
         await syncLogTail(transport, options.remoteLog, options.localLog).catch(() => '');
@@ -199,6 +208,9 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
     throw error;
   }
 }
+
+/** How long a container stays silent after its model said it is stuck before it is stopped. */
+export const stuckSilenceMs = (hangTimeoutMs: number) => Math.min(120_000, hangTimeoutMs / 10);
 
 /** `docker inspect` (a command on the host) every few polls; the log read between them is one SFTP stat. */
 export const inspectEveryMs = (pollIntervalMs: number) => pollIntervalMs * 3;

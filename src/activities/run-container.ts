@@ -68,7 +68,7 @@ export function createContainerActivities(deps: ActivityDeps) {
       for (const runId of ref.runIds) await markRunRunning(deps.db, runId, { containerName: name, stage: tracker.current().stage });
 
       const state = await followContainer(deps, host, {
-        name, remoteLog: layout.abs.logPath, localLog, hangTimeoutMs: hangTimeoutOf(deps, job),
+        name, remoteLog: layout.abs.logPath, localLog, hangTimeoutMs: hangTimeoutOf(deps, job), stuck: () => tracker.stuck?.() ?? null,
         async onLog(text) {
           await record(text);
           const current = tracker.current();

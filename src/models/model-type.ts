@@ -57,6 +57,8 @@ export interface ProgressTracker {
   feed(text: string): ItemMilestone[];
   currentItem(): number;
   current(): { stage: 'starting' | 'generating'; progress: number };
+  /** Why the model can no longer finish the job, when its log shows that (the job is then stopped after a short silence). */
+  stuck?(): string | null;
 }
 
 export type ItemOutcome =

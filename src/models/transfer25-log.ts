@@ -42,16 +42,25 @@ function guardrailBlock(section: Section | undefined): ClassifiedFailure | null 
   return null;
 }
 
-/** Samples run in order; a blocked one is skipped (exit 0, no video); a crash stops the process at its sample. */
+/**
+ * Samples run in order; a blocked one is skipped (exit 0, no video); a crash stops the process at its sample. With
+ * several ranks a blocked prompt breaks the process from there: only rank 0 runs the text guardrail
+ * (cosmos_transfer2/inference.py, `if self.device_rank == 0`) and skips the sample while the other ranks enter its
+ * collectives, so nothing after it can finish (contract §3.5); those samples did not run and may run again.
+ */
 export function assessTransfer25(end: JobEnd, classify: (exitCode: number, log: string) => ClassifiedFailure): ItemOutcome[] {
   const present = new Set(end.outputNames);
   const sections = sectionsOf(end.log);
   let stopped = false;
+  let desynced = false;
   return end.plan.items.map((item): ItemOutcome => {
     if (present.has(`${item.runId}.mp4`)) return { runId: item.runId, status: 'completed' };
-    if (stopped) return { runId: item.runId, status: 'not_run' };
+    if (stopped || desynced) return { runId: item.runId, status: 'not_run' };
     const blocked = guardrailBlock(sections.find((s) => s.name === item.runId));
-    if (blocked) return { runId: item.runId, status: 'failed', failure: blocked };
+    if (blocked) {
+      desynced = end.exitCode !== 0 && end.plan.gpus > 1 && blocked.message.includes('(the prompt)');
+      return { runId: item.runId, status: 'failed', failure: blocked };
+    }
     if (end.exitCode === 0) {
       return { runId: item.runId, status: 'failed', failure: { kind: 'output_invalid', message: `the container exited 0 but wrote no ${item.runId}.mp4` } };
     }
@@ -68,6 +77,7 @@ export function createTransfer25Tracker(runIds: string[], chunks: number[], step
   let finishedBars = 0;
   let step = 0;
   let latest: { stage: 'starting' | 'generating'; progress: number } = { stage: 'starting', progress: 0.05 };
+  let stuck: string | null = null;
   const progressOf = () => {
     const total = Math.max(1, (chunks[item] ?? 1) * (steps[item] ?? 1));
     const done = Math.floor(finishedBars / ranks) * (steps[item] ?? 1) + step;
@@ -85,6 +95,9 @@ export function createTransfer25Tracker(runIds: string[], chunks: number[], step
       return [{ item, stage: 'starting', progress: 0.08, message: 'model loaded, sample started' }];
     }
     if (item < 0) return [];
+    if (ranks > 1 && record?.level === 'CRITICAL' && message.startsWith('Guardrail blocked generation.')) {
+      stuck = `rank 0 skipped a blocked prompt while the other ${ranks - 1} rank(s) wait in its collectives`;
+    }
     if (message.startsWith('Generated video saved to')) {
       latest = { stage: 'generating', progress: 0.9 };
       return [{ item, stage: 'generating', progress: 0.9, message: 'video saved' }];
@@ -107,6 +120,7 @@ export function createTransfer25Tracker(runIds: string[], chunks: number[], step
     feed: (text) => split(text).flatMap(read),
     currentItem: () => Math.max(item, 0),
     current: () => latest,
+    stuck: () => stuck,
   };
 }
 

@@ -70,4 +70,19 @@ describe('Cosmos-Transfer2.5 plan', () => {
     const chunk = tracker.feed('Generating samples: 100%|██████████| 2/2 [00:02<00:00,  1.00s/it]\n');
     expect(chunk).toEqual([{ item: 0, stage: 'generating', progress: expect.closeTo(0.5), message: 'chunk 1/2: done' }]);
   });
+
+  it('on several GPUs a blocked prompt leaves the process unable to go on: the job is stuck and the later samples did not run', () => {
+    const p = plan([item('rs_1', 'one'), item('rs_2', 'two')]);
+    const log = [loguru('[1/2] Processing sample rs_1'), loguru('Guardrail blocked generation. Prompt: one', 'CRITICAL'), loguru('[2/2] Processing sample rs_2')];
+    const tracker = transfer25Model.trackProgress(p);
+    tracker.feed(`${log.slice(0, 1).join('\n')}\n`);
+    expect(tracker.stuck!()).toBeNull();
+    tracker.feed(`${log.slice(1).join('\n')}\n`);
+    expect(tracker.stuck!()).toMatch(/rank 0 skipped a blocked prompt while the other 1 rank/);
+    const outcomes = transfer25Model.assessJob({ plan: p, exitCode: 137, oomKilled: false, log: log.join('\n'), outputNames: ['rs_1.json'] }, () => ({ kind: 'container_failed', message: 'killed' }));
+    expect(outcomes.map((o) => [o.status, o.status === 'failed' ? o.failure.kind : null])).toEqual([['failed', 'guardrail_blocked'], ['not_run', null]]);
+    const single = transfer25Model.trackProgress(transfer25Model.planJob({ items: [item('rs_1', 'one')], layout: describeJobLayout('/srv/jobs', 'rs_1'), host: { ...host, gpusPerJob: 1 } }));
+    single.feed(`${log.slice(0, 2).join('\n')}\n`);
+    expect(single.stuck!()).toBeNull();
+  });
 });

@@ -88,3 +88,29 @@ describe('Cosmos-Transfer2.5 when the worker is killed during generation', () =>
     expect((await readStartRecord(h.simHome)).filter((r) => r.name.includes(run.id))).toHaveLength(1);
   });
 });
+
+describe('Cosmos-Transfer2.5 on two GPUs per job when a prompt is blocked', () => {
+  let h: PipelineHarness | undefined;
+  afterAll(() => h?.close());
+
+  it('stops the stuck container soon after the block instead of at the hang timeout, and runs the rest in a new one', async () => {
+    h = await createPipelineHarness({
+      transport: 'ssh', sim: { gpus: 2, timeScale: 0.004 }, temporal: { hang_timeout: '60s' },
+      host: { gpus: [0, 1], gpus_per_job: 2, models: { 'transfer2.5': {} } },
+    });
+    await h.startWorker();
+    const deps = { db: h.db, temporal: h.temporal, config: h.config };
+    const prompts = [];
+    for (const text of ['two ranks: GUARDRAIL_BLOCKED_WORD', 'two ranks: a quiet pier']) {
+      prompts.push((await createPrompt(h.db, { text, videoDir: await makeUniqueInputs(h.dir) }, { negativePrompt: 'n' })).prompt);
+    }
+    const started = Date.now();
+    const { batch } = await startBatch(deps, { modelType: 'transfer2.5', promptIds: prompts.map((p) => p.id), params: { num_steps: 4 } });
+    await h.temporal.workflow.getHandle(workflowIdForBatch(batch.id)).result();
+    const { runs } = await getBatch(deps, batch.id);
+    expect(runs[0]).toMatchObject({ status: 'failed', failureKind: 'guardrail_blocked' });
+    expect(runs[1]!.status, `${runs[1]!.failureKind}: ${runs[1]!.errorMessage}`).toBe('completed');
+    expect((await readStartRecord(h.simHome)).filter((r) => r.name.includes(batch.id))).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+});
