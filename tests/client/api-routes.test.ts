@@ -230,6 +230,9 @@ describe('the HTTP API (real stack, simulator GPU host)', () => {
     const openapi = await api.call('GET', '/openapi.json', { auth: false });
     expect(openapi.body.openapi).toBe('3.0.3');
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/runs', '/runs/{id}/events', '/runs/{id}/files/{name}', '/analytics']));
-    expect(openapi.body.paths['/runs'].post.requestBody.content['application/json'].schema.properties.params.properties.weights).toBeDefined();
+    const [generic, legacy] = openapi.body.paths['/runs'].post.requestBody.content['application/json'].schema.oneOf;
+    expect(generic.properties.modelType).toBeDefined();
+    expect(legacy.properties.params.properties.weights).toBeDefined();
+    expect(openapi.body.components.schemas['Params.transfer'].properties.weights.properties.vis).toMatchObject({ minimum: 0, maximum: 1 });
   });
 });
