@@ -1,5 +1,6 @@
 import { ArgparseExit } from './argparse.js';
 import { formatTraceback, PythonException } from './python-traceback.js';
+import { flushPythonStdout, setUnbufferedFlag } from './python-stdout.js';
 import { createContext, type SimContext } from './sim-context.js';
 import { parseSimHome } from './sim-home.js';
 import { runTransfer } from './transfer.js';
@@ -15,7 +16,9 @@ const SCRIPTS: Record<string, (context: SimContext, args: string[], script: stri
 
 async function main(): Promise<number> {
   const { home, args: argv } = parseSimHome(process.argv.slice(2));
-  const [script = '', ...args] = dropInterpreterFlags(argv);
+  const { flags, rest } = splitInterpreterFlags(argv);
+  setUnbufferedFlag(flags.some((flag) => flag.includes('u')));
+  const [script = '', ...args] = rest;
   const entry = Object.entries(SCRIPTS).find(([suffix]) => script === suffix || script.endsWith(`/${suffix}`));
   if (!entry) {
     process.stderr.write(`/usr/bin/python: can't open file '${script}': [Errno 2] No such file or directory\n`);
@@ -35,13 +38,16 @@ async function main(): Promise<number> {
       return 1;
     }
     throw error;
+  } finally {
+    // The interpreter flushes sys.stdout as it exits, after an uncaught exception's traceback went to stderr.
+    flushPythonStdout();
   }
 }
 
-/** `python -u script.py` and the like: interpreter switches before the script do not matter here. */
-function dropInterpreterFlags(argv: string[]): string[] {
+/** `python -u script.py` and the like: the interpreter switches before the script (only `-u` matters here). */
+function splitInterpreterFlags(argv: string[]): { flags: string[]; rest: string[] } {
   const first = argv.findIndex((arg) => !/^-[uBOsEI]+$/.test(arg));
-  return first === -1 ? [] : argv.slice(first);
+  return first === -1 ? { flags: argv, rest: [] } : { flags: argv.slice(0, first), rest: argv.slice(first) };
 }
 
 main().then((code) => {

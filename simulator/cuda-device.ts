@@ -7,7 +7,7 @@ const TORCH_CUDA = '/usr/local/lib/python3.12/dist-packages/torch/cuda/__init__.
  * torch.cuda.set_device(LOCAL_RANK) as the model does before loading: a container started without `--gpus` sees
  * no driver, and a rank beyond the visible devices gets an invalid ordinal.
  */
-export function requireCudaDevice(context: SimContext, entryFrame: ReturnType<typeof frame>): void {
+export function requireCudaDevice(context: SimContext, entryFrame: ReturnType<typeof frame>, device = context.localRank): void {
   const visible = process.env.CUDA_VISIBLE_DEVICES;
   if (visible === undefined || visible.trim() === '') {
     throw new PythonException(
@@ -16,7 +16,7 @@ export function requireCudaDevice(context: SimContext, entryFrame: ReturnType<ty
       [entryFrame, frame(TORCH_CUDA, 372, '_lazy_init', 'torch._C._cuda_init()')],
     );
   }
-  if (context.localRank >= visible.split(',').length) {
+  if (device >= visible.split(',').length) {
     throw new PythonException(
       'RuntimeError',
       'CUDA error: invalid device ordinal\nCUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be incorrect.\nFor debugging consider passing CUDA_LAUNCH_BLOCKING=1',

@@ -12,6 +12,11 @@ export interface SimContext {
   underTorchrun: boolean;
   containerName: string;
   log: Logger;
+  /**
+   * torch.distributed is initialised (transfer.py calls distributed.init() only for --num_gpus > 1): until then
+   * torch's rank is 0 in every process, so every process logs and saves as device rank 0.
+   */
+  distributed: boolean;
   /** `[rankN]: ` under torchrun: how tracebacks appear in a torchrun log. */
   tracebackPrefix: string;
   slowFactor: number;
@@ -20,7 +25,7 @@ export interface SimContext {
 export function createContext(home: string): SimContext {
   const underTorchrun = process.env.RANK !== undefined;
   const rank = Number(process.env.RANK ?? 0);
-  return {
+  const context: SimContext = {
     home,
     settings: readSettings(home),
     rank,
@@ -28,10 +33,17 @@ export function createContext(home: string): SimContext {
     worldSize: Number(process.env.WORLD_SIZE ?? 1),
     underTorchrun,
     containerName: process.env.COSMOS_SIM_CONTAINER ?? '',
-    log: createLogger(rank),
+    log: createLogger(() => (context.distributed ? rank : 0)),
+    distributed: false,
     tracebackPrefix: underTorchrun ? `[rank${rank}]: ` : '',
     slowFactor: 1,
   };
+  return context;
+}
+
+/** The rank torch.distributed reports (distributed.get_rank()): the torchrun rank once initialised, else 0. */
+export function deviceRank(context: SimContext): number {
+  return context.distributed ? context.rank : 0;
 }
 
 export function faultFor(context: SimContext, prompt: string): FaultMode | undefined {

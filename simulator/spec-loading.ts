@@ -3,15 +3,16 @@ import { hostPathForRead } from './container-fs.js';
 import type { Namespace } from './argparse.js';
 import type { Logger } from './loguru.js';
 import { dumpsPython, reprPython } from './python-json.js';
-import { frame, PythonException, type PyFrame } from './python-traceback.js';
+import { caretsUnder, frame, PythonException, type PyFrame } from './python-traceback.js';
 import { FLOAT_ARGS } from './transfer-args.js';
 
 const VALID_HINT_KEYS = ['vis', 'seg', 'edge', 'depth', 'keypoint', 'upscale', 'hdmap', 'lidar'];
 
 const TRANSFER = 'cosmos_transfer1/diffusion/inference/transfer.py';
-const MAIN_FRAME = frame(TRANSFER, 412, '<module>', 'args, control_inputs = parse_arguments()');
-const PARSE_FRAME = frame(TRANSFER, 211, 'parse_arguments', 'control_inputs, json_args = load_controlnet_specs(cmd_args)');
+const MAIN_FRAME = frame(TRANSFER, 432, '<module>', 'args, control_inputs = parse_arguments()');
+const PARSE_FRAME = frame(TRANSFER, 177, 'parse_arguments', 'control_inputs, json_args = load_controlnet_specs(cmd_args)');
 const LOAD_WHERE = 'cosmos_transfer1/diffusion/inference/inference_utils.py';
+const JSON_LIB = '/usr/lib/python3.12/json';
 
 export type ControlBlock = Record<string, unknown>;
 export type TransferArgs = Record<string, unknown>;
@@ -27,8 +28,8 @@ export interface TransferInputs {
  */
 export function loadTransferInputs(namespace: Namespace, argv: string[], log: Logger): TransferInputs {
   const { controls, jsonArgs } = loadControlnetSpecs(String(namespace.controlnet_specs));
-  log('INFO', `${TRANSFER}:214:parse_arguments`, `control_inputs: ${dumpsPython(controls)}`);
-  log('INFO', `${TRANSFER}:215:parse_arguments`, `args in json: ${dumpsPython(jsonArgs)}`);
+  log('INFO', `${TRANSFER}:179:parse_arguments`, `control_inputs: ${dumpsPython(controls)}`);
+  log('INFO', `${TRANSFER}:180:parse_arguments`, `args in json: ${dumpsPython(jsonArgs)}`);
   const args: TransferArgs = { ...namespace };
   const floatKeys = new Set(FLOAT_ARGS);
   for (const [key, value] of Object.entries(jsonArgs)) {
@@ -36,22 +37,26 @@ export function loadTransferInputs(namespace: Namespace, argv: string[], log: Lo
     args[key] = value;
     floatKeys.delete(key);
   }
-  log('INFO', `${TRANSFER}:222:parse_arguments`, `final args: ${dumpsPython(args, floatKeys)}`);
+  log('INFO', `${TRANSFER}:187:parse_arguments`, `final args: ${dumpsPython(args, floatKeys)}`);
   return { args, controls };
 }
 
 function loadControlnetSpecs(path: string): { controls: Record<string, ControlBlock>; jsonArgs: TransferArgs } {
   const frames = [MAIN_FRAME, PARSE_FRAME];
-  const openFrame = frame(LOAD_WHERE, 318, 'load_controlnet_specs', 'with open(cfg.controlnet_specs, "r") as f:');
+  const openFrame = frame(LOAD_WHERE, 1198, 'load_controlnet_specs', 'with open(cfg.controlnet_specs, "r") as f:');
   const hostPath = hostPathForRead(path);
   if (hostPath === undefined) {
     throw new PythonException('FileNotFoundError', `[Errno 2] No such file or directory: ${reprPython(path)}`, [...frames, openFrame]);
   }
-  const spec = parseJson(readFileSync(hostPath, 'utf8'), [...frames, openFrame]);
+  const spec = parseJson(readFileSync(hostPath, 'utf8'), [
+    ...frames,
+    frame(LOAD_WHERE, 1199, 'load_controlnet_specs', 'controlnet_specs_in = json.load(f)', caretsUnder('controlnet_specs_in = json.load(f)', 'json.load(f)')),
+    frame(`${JSON_LIB}/__init__.py`, 293, 'load', 'return loads(fp.read(),', caretsUnder('return loads(fp.read(),', 'loads(fp.read(),')),
+  ]);
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new PythonException('AttributeError', `'${Array.isArray(spec) ? 'list' : typeof spec}' object has no attribute 'items'`, [
       ...frames,
-      frame(LOAD_WHERE, 324, 'load_controlnet_specs', 'for hint_key, config in controlnet_specs_in.items():'),
+      frame(LOAD_WHERE, 1204, 'load_controlnet_specs', 'for hint_key, config in controlnet_specs_in.items():', caretsUnder('for hint_key, config in controlnet_specs_in.items():', 'controlnet_specs_in.items')),
     ]);
   }
   const controls: Record<string, ControlBlock> = {};
@@ -62,7 +67,7 @@ function loadControlnetSpecs(path: string): { controls: Record<string, ControlBl
     } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       throw new PythonException('ValueError', `Invalid hint_key: ${key}. Must be one of {${VALID_HINT_KEYS.map((k) => `'${k}'`).join(', ')}}`, [
         ...frames,
-        frame(LOAD_WHERE, 330, 'load_controlnet_specs', 'raise ValueError(f"Invalid hint_key: {hint_key}. Must be one of {valid_hint_keys}")'),
+        frame(LOAD_WHERE, 1209, 'load_controlnet_specs', 'raise ValueError(f"Invalid hint_key: {hint_key}. Must be one of {valid_hint_keys}")'),
       ]);
     } else {
       jsonArgs[key] = value;
@@ -82,7 +87,12 @@ export function parseJson(text: string, frames: PyFrame[]): unknown {
     throw new PythonException(
       'json.decoder.JSONDecodeError',
       `Expecting value: line ${line} column ${column} (char ${position})`,
-      [...frames, frame('/usr/lib/python3.12/json/decoder.py', 355, 'raw_decode', 'raise JSONDecodeError("Expecting value", s, err.value) from None')],
+      [
+        ...frames,
+        frame(`${JSON_LIB}/__init__.py`, 346, 'loads', 'return _default_decoder.decode(s)', caretsUnder('return _default_decoder.decode(s)', '_default_decoder.decode(s)')),
+        frame(`${JSON_LIB}/decoder.py`, 337, 'decode', 'obj, end = self.raw_decode(s, idx=_w(s, 0).end())', caretsUnder('obj, end = self.raw_decode(s, idx=_w(s, 0).end())', 'self.raw_decode(s, idx=_w(s, 0).end())')),
+        frame(`${JSON_LIB}/decoder.py`, 355, 'raw_decode', 'raise JSONDecodeError("Expecting value", s, err.value) from None'),
+      ],
     );
   }
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ArgparseExit, parseArgs, type ArgSpec } from './argparse.js';
+import { ArgparseExit, parseArgs, type ArgSpec, type Namespace } from './argparse.js';
 import { parseSimHome } from './sim-home.js';
 import { describeChildFailure, glogPrefix, type WorkerFailure } from './torchrun-report.js';
 
@@ -62,28 +62,57 @@ async function main(): Promise<number> {
     }
   }
   const worker = fileURLToPath(new URL('./cosmos-worker.js', import.meta.url));
-  const children = Array.from({ length: nproc }, (_, rank) =>
-    spawn(process.execPath, [worker, '--sim-home', home, script, ...scriptArgs], {
+  // torch/distributed/run.py: with more than one process torchrun sets OMP_NUM_THREADS=1 in its own environment
+  // unless it is set, and the workers inherit it; with one process it stays as it was (usually unset).
+  const launcherEnv: NodeJS.ProcessEnv = nproc > 1 && process.env.OMP_NUM_THREADS === undefined
+    ? { ...process.env, OMP_NUM_THREADS: '1' } : { ...process.env };
+  const logRoot = `/tmp/torchelastic_${randomName()}/${String(options.rdzv_id)}_${randomName()}`;
+  const children = Array.from({ length: nproc }, (_, localRank) =>
+    // Workers are started as `python -u <script> args` (run.py config_from_args: `cmd_args.append("-u")`).
+    spawn(process.execPath, [worker, '--sim-home', home, '-u', script, ...scriptArgs], {
       stdio: 'inherit',
-      env: {
-        ...process.env,
-        RANK: String(rank),
-        LOCAL_RANK: String(rank),
-        GROUP_RANK: '0',
-        ROLE_RANK: String(rank),
-        WORLD_SIZE: String(nproc),
-        LOCAL_WORLD_SIZE: String(nproc),
-        MASTER_ADDR: String(options.master_addr),
-        MASTER_PORT: String(options.master_port),
-        TORCHELASTIC_RUN_ID: 'none',
-        ...(nproc > 1 ? { OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1' } : {}),
-      },
+      env: { ...launcherEnv, ...workerEnv(options, nproc, localRank, `${logRoot}/attempt_0/${localRank}/error.json`) },
     }),
   );
   const failure = await waitForWorkers(children);
   if (!failure) return 0;
   process.stderr.write(describeChildFailure(script, failure, hostname()));
   return 1;
+}
+
+/**
+ * The variables torchrun's agent gives each worker on top of its own environment
+ * (torch/distributed/elastic/agent/server/local_elastic_agent.py `_start_workers`, the `worker_env` dict; the error
+ * file from multiprocessing/api.py DefaultLogsSpecs.reify: `<log_dir>/attempt_<n>/<local_rank>/error.json`).
+ * One node: GROUP_RANK is --node_rank, the group and role world sizes are 1 and nproc.
+ */
+function workerEnv(options: Namespace, nproc: number, localRank: number, errorFile: string): Record<string, string> {
+  const nodeRank = Number(options.node_rank);
+  return {
+    LOCAL_RANK: String(localRank),
+    RANK: String(nodeRank * nproc + localRank),
+    GROUP_RANK: String(nodeRank),
+    ROLE_RANK: String(nodeRank * nproc + localRank),
+    ROLE_NAME: String(options.role),
+    LOCAL_WORLD_SIZE: String(nproc),
+    WORLD_SIZE: String(nproc),
+    GROUP_WORLD_SIZE: '1',
+    ROLE_WORLD_SIZE: String(nproc),
+    MASTER_ADDR: String(options.master_addr),
+    MASTER_PORT: String(options.master_port),
+    TORCHELASTIC_RESTART_COUNT: '0',
+    TORCHELASTIC_MAX_RESTARTS: String(options.max_restarts),
+    TORCHELASTIC_RUN_ID: String(options.rdzv_id),
+    TORCHELASTIC_USE_AGENT_STORE: 'True',
+    TORCH_NCCL_ASYNC_ERROR_HANDLING: process.env.TORCH_NCCL_ASYNC_ERROR_HANDLING ?? '1',
+    TORCHELASTIC_ERROR_FILE: errorFile,
+  };
+}
+
+/** tempfile.mkdtemp's 8 characters. */
+function randomName(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789_';
+  return Array.from({ length: 8 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
 }
 
 function resolveProcessCount(value: string): number {
@@ -101,7 +130,12 @@ function waitForWorkers(children: ChildProcess[]): Promise<WorkerFailure | undef
       child.on('exit', (code, signal) => {
         if (!failure && (code !== 0 || signal)) {
           failure = { rank, pid: child.pid ?? 0, exitCode: code ?? 0, signal, time: new Date() };
-          for (const other of children) if (other !== child && other.exitCode === null) other.kill('SIGTERM');
+          // The agent stops the others (multiprocessing/api.py close(): "Sending process %s closing signal %s").
+          for (const other of children) {
+            if (other === child || other.exitCode !== null || other.signalCode !== null) continue;
+            process.stderr.write(`${glogPrefix('W', 'torch/distributed/elastic/multiprocessing/api.py:897')}Sending process ${other.pid ?? 0} closing signal SIGTERM\n`);
+            other.kill('SIGTERM');
+          }
         }
         remaining -= 1;
         if (remaining === 0) resolve(failure);

@@ -45,16 +45,25 @@ describe('fake cosmos-transfer1 transfer.py in single mode', () => {
     const job = 'rs_log';
     const result = await runJob(job, baseSpec(job, { seg: { control_weight: 0.25 } }));
     expect(result.exitCode, result.stderr).toBe(0);
+    // transfer.py demo() at cosmos-transfer1@5005e82: arguments, validation, seed, the model load (no "Loading base
+    // model checkpoint" line: the default model has no base_load_from), preprocessing, then generate().
     const milestones = [
-      'control_inputs: {', 'args in json: {', 'final args: {', 'Start creating base model',
-      'Loading base model checkpoint (local): checkpoints/nvidia/Cosmos-Transfer1-7B/base_model.pt',
-      'Done loading the base model checkpoint.', 'Loading ctrl model from ckpt_path: ', 'Using random seed 1.',
-      'running preprocessor', 'no input_control provided for seg. generating input control video with',
+      'control_inputs: {', 'args in json: {', 'final args: {', 'No checkpoint path specified for depth. Using default.',
+      'Using default checkpoint path: checkpoints/nvidia/Cosmos-Transfer1-7B/depth_control.pt', 'Using random seed 1.',
+      'Start creating base model', 'Done loading the base model checkpoint.', 'Done creating base model',
+      'Start creating ctrlnet model', 'Done creating ctrlnet model', 'Loading ctrl model from ckpt_path: checkpoints/nvidia/Cosmos-Transfer1-7B/depth_control.pt',
+      'Start creating base model', 'Loading ctrl model from ckpt_path: checkpoints/nvidia/Cosmos-Transfer1-7B/seg_control.pt',
+      'running preprocessor', "no input_control provided for seg. generating input control video with SAM using prompt='A robot arm",
+      `Processing video: cosmos-jobs/${job}/inputs/color.mp4 to generate segmentation video: cosmos-jobs/${job}/outputs/seg_input_control_0.mp4`,
       'Running batch generation with batch_size=1', 'Running guardrail checks on all prompts',
-      'Running text embedding on all prompts', 'Starting T5 compute', 'Completed T5 compute', 'Run generation',
-      'Starting latent encoding', 'Starting diffusion sampling', 'Completed diffusion sampling', 'Completed VAE decode',
-      'Finish generation', 'Run guardrail on generated videos', `Saved video to cosmos-jobs/${job}/outputs/output.mp4`,
-      `Saved prompt to cosmos-jobs/${job}/outputs/output.txt`,
+      'Running text embedding on all prompts', 'Starting T5 compute', 'Completed T5 compute', 'Finish text embedding on prompt', 'Run generation',
+      'Starting data augmentation', 'regional_prompts passed to _run_model: []',
+      `reading control input cosmos-jobs/${job}/inputs/depth.mp4 for hint depth`,
+      `reading control input cosmos-jobs/${job}/outputs/seg_input_control_0.mp4 for hint seg`,
+      'Making all control and input videos to be length of 121 frames.', 'Completed data augmentation',
+      'Starting latent encoding', 'Completed latent encoding', 'Starting diffusion sampling', 'Completed diffusion sampling',
+      'Starting VAE decode', 'Completed VAE decode', 'Finish generation', 'Run guardrail on generated videos',
+      `Saved video to cosmos-jobs/${job}/outputs/output.mp4`, `Saved prompt to cosmos-jobs/${job}/outputs/output.txt`,
     ];
     let position = 0;
     for (const milestone of milestones) {
@@ -62,7 +71,9 @@ describe('fake cosmos-transfer1 transfer.py in single mode', () => {
       expect(found, milestone).toBeGreaterThanOrEqual(position);
       position = found;
     }
-    expect(result.stdout).toMatch(/^\[\d\d-\d\d \d\d:\d\d:\d\d\|INFO\|cosmos_transfer1\/diffusion\/inference\/transfer\.py:\d+:parse_arguments\] control_inputs: \{$/m);
+    expect(result.stdout).toMatch(/^\[\d\d-\d\d \d\d:\d\d:\d\d\|INFO\|cosmos_transfer1\/diffusion\/inference\/transfer\.py:179:parse_arguments\] control_inputs: \{$/m);
+    expect(result.stdout).toContain('|INFO|cosmos_transfer1/diffusion/inference/world_generation_pipeline.py:615:_run_model] Starting diffusion sampling');
+    expect(result.stdout).not.toContain('Loading base model checkpoint (local)');
     expect(result.stderr).toMatch(/^\r {2}0%\| {10}\| 0\/1 \[00:00<\?, \?it\/s\]\r100%\|██████████\| 1\/1 \[\d\d:\d\d<00:00, +\d+\.\d\d(s\/it|it\/s)\]\n$/);
   });
 
@@ -162,7 +173,7 @@ describe('fake transfer.py argument and spec errors', () => {
     expect(existsSync(join(result.outputs, 'output.mp4'))).toBe(false);
   });
 
-  it('needs a GPU: no --gpus means no driver, and more processes than GPUs an invalid device ordinal', async () => {
+  it('needs a GPU: no --gpus means no driver, and more processes than GPUs an NVML error at distributed init', async () => {
     const job = 'rs_nogpu';
     await writeJob(sim, job, baseSpec(job));
     await sim.docker('run', '-d', '--name', job, '-v', `${sim.workspace}:/workspace`, '-w', '/workspace', 'img', ...transferCommand(job));
@@ -173,7 +184,8 @@ describe('fake transfer.py argument and spec errors', () => {
     await writeJob(sim, job2, baseSpec(job2));
     await sim.runContainer(job2, transferCommand(job2, [], 2), ['--gpus', '"device=1"']);
     expect(await waitForExitCode(sim, job2)).toBe(1);
-    expect((await sim.docker('logs', job2)).stderr).toContain('[rank1]: RuntimeError: CUDA error: invalid device ordinal');
+    // --num_gpus 2: distributed.init() asks NVML for the device of LOCAL_RANK (utils/distributed.py:49, device.py:44).
+    expect((await sim.docker('logs', job2)).stderr).toContain('[rank1]: pynvml.NVMLError_InvalidArgument: Invalid Argument');
   });
 
   it('fails on a spec file that is not JSON', async () => {
