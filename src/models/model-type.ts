@@ -130,4 +130,9 @@ export interface ModelType<P extends Record<string, unknown> = Record<string, un
    * `<workspace>/checkpoints` (`--checkpoint_dir checkpoints` in /workspace).
    */
   checkpointLocation?(host: PlanContext['host']): { kind: 'folder' | 'hf-cache'; path: string } | null;
+  /**
+   * Models its jobs load by Hugging Face repo id at run time (e.g. for a control computed on the fly), by what needs
+   * them, and the host folder of the HF cache they resolve in (null: none is kept); `cosmos doctor` looks for them.
+   */
+  hfCacheModels?(host: PlanContext['host']): { cache: string | null; repos: Record<string, string[]> };
 }

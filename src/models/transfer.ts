@@ -25,6 +25,7 @@ export const transferModel: ModelType<TransferParams> = {
   hostMemoryPerGpuMiB: transfer1HostMemoryPerGpuMiB,
   checkpoints: transferCheckpoints,
   checkpointMd5: transfer1Md5,
+  hfCacheModels: (host) => ({ cache: host.hfCache, repos: { 'depth computed on the fly': onTheFlyModels.depth, 'segmentation computed on the fly': onTheFlyModels.seg } }),
 
   planJob(context) {
     const paths = jobPaths(context);

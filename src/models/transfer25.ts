@@ -78,6 +78,16 @@ export const transfer25Model: ModelType<Transfer25Params> = {
   checkpointLocation: (host) => (host.checkpoints ? { kind: 'hf-cache', path: `${host.checkpoints}/huggingface` } : null),
   // "Cosmos-Transfer2.5-2B: 65.4 GB" of GPU memory on one GPU (docs/inference.md); read as GiB, the stricter.
   minFreeGpuMemoryMiB: Math.ceil(65.4 * 1024),
+  // Loaded with from_pretrained at `main` into the same cache (contract §2.4, §6.2): SAM2 with GroundingDINO-base for
+  // segmentation computed on the fly, Qwen3Guard and SigLIP for the guardrails. (Video-Depth-Anything keeps its
+  // weights in cosmos_depth_models/, not in the hub layout.)
+  hfCacheModels: (host) => ({
+    cache: host.checkpoints ? `${host.checkpoints}/huggingface` : null,
+    repos: {
+      'segmentation computed on the fly': ['facebook/sam2-hiera-large', 'IDEA-Research/grounding-dino-base'],
+      guardrails: ['Qwen/Qwen3Guard-Gen-0.6B', 'google/siglip-so400m-patch14-384'],
+    },
+  }),
 
   planJob(context) {
     const { layout, items } = context;

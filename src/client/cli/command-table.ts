@@ -20,6 +20,7 @@ export const commandTable: Record<string, CommandEntry> = {
   search: { usage: 'search <text>', summary: 'find prompts (text, name, id) and runs (id)', load: async () => (await import('./commands/search.js')).searchCommand },
   show: { usage: 'show <ps_|rs_|bt_ id>', summary: 'a prompt with its runs, a run with lineage, files and errors, a batch', load: async () => (await import('./commands/show.js')).showCommand },
   status: { usage: 'status', summary: 'GPUs, containers, orphan containers and zombie runs per host', load: async () => (await import('./commands/status.js')).statusCommand },
+  doctor: { usage: 'doctor', summary: 'check each GPU host is ready: docker, image, NVIDIA runtime, GPUs, checkpoints, disk (--smoke: a real job)', load: async () => (await import('./commands/doctor.js')).doctorCommand },
   clean: { usage: 'clean', summary: 'remove stopped containers, finished job folders and unused cache files from GPU hosts', load: async () => (await import('./commands/clean.js')).cleanCommand },
   logs: { usage: 'logs <run_id>', summary: 'print a run\'s log (-f: follow it while it runs)', load: async () => (await import('./commands/logs.js')).logsCommand },
   cancel: { usage: 'cancel <run_id|batch_id>', summary: 'cancel a run or a whole batch', load: async () => (await import('./commands/cancel.js')).cancelCommand },
