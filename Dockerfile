@@ -23,6 +23,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/src/db/migrations ./src/db/migrations
 COPY --from=build /app/src/client/api/gallery ./src/client/api/gallery
+# The sample clip `cosmos doctor --smoke` runs on.
+COPY samples/demo ./samples/demo
 USER node
 VOLUME ["/data"]
 EXPOSE 8700
