@@ -8,7 +8,8 @@ import { join } from 'node:path';
  * `output_symlink`, `output_fifo`, `output_oversized`: TEST FAULTS, not model behaviour. The job succeeds and also
  * leaves a hostile entry in its outputs folder (a link to /etc/passwd, a FIFO, a 64 MiB sparse file), as a
  * compromised or buggy container could; they test that the orchestrator downloads only regular files within its caps.
- * `guardrail_video` (Transfer2.5's examples/inference.py only): the video guardrail finds the generated video unsafe.
+ * `guardrail`: the text guardrail's model (Transfer1: Llama Guard 3) calls the prompt unsafe. `guardrail_video`: the video
+ * guardrail finds the generated video unsafe (Transfer1 and Transfer2.5).
  */
 export type FaultMode = 'guardrail' | 'guardrail_video' | 'oom' | 'exit1' | 'host_oom' | 'killed' | 'exit137' | 'hang' | 'slow' | 'missing_checkpoint'
   | 'output_symlink' | 'output_fifo' | 'output_oversized';
