@@ -44,7 +44,7 @@ export const TORCHRUN_KEYS = [
 export function rewritePrompt(prompt: string): string {
   const subject = prompt.replace(/\s+/g, ' ').trim().replace(/[.!?]+$/, '');
   const text = [
-    `${subject.charAt(0).toUpperCase()}${subject.slice(1)}.`,
+    `${subject}.`,
     '',
     'The scene is captured in crisp, photorealistic detail under soft, natural lighting, with realistic shadows and reflections.',
     'Textures, colors and materials stay true to life, and the camera moves smoothly so that every object stays consistent from the first frame to the last.',

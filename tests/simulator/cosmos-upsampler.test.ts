@@ -51,7 +51,7 @@ describe('upsampler_pipeline.py under torchrun', () => {
     const result = await runToEnd('up_env', command, ['-e', 'OMP_NUM_THREADS=1', '-e', 'PYTHONUNBUFFERED=1']);
     expect(result.exitCode, result.stderr).toBe(0);
     // upsampler_pipeline.py:42 a plain print, not a loguru record, of every line of the answer.
-    expect(result.stdout).toMatch(/^Upsampled prompt: A cup\.\n\nThe scene is captured[^\n]*\n[^\n]+\n$/m);
+    expect(result.stdout).toMatch(/^Upsampled prompt: a cup\.\n\nThe scene is captured[^\n]*\n[^\n]+\n$/m);
     expect(result.stdout).not.toMatch(/\|INFO\|.*Upsampled prompt/);
   });
 
@@ -74,14 +74,14 @@ describe('upsampler_pipeline.py under torchrun', () => {
     expect(almost.stderr).toContain("KeyError: 'TORCHELASTIC_ERROR_FILE'");
     const all = await runToEnd('up_py_all', command, [...env, '-e', 'TORCHELASTIC_ERROR_FILE=/tmp/e.json']);
     expect(all.exitCode, all.stderr).toBe(0);
-    expect(all.stdout).toMatch(/^Upsampled prompt: A cup\./m);
+    expect(all.stdout).toMatch(/^Upsampled prompt: a cup\./m);
   });
 
   it('an empty prompt asks to describe the images (upsampler.py:95); a missing video raises nothing (cv2 reads no frames)', async () => {
     await writeJob(sim, 'up_empty', {});
     const result = await runToEnd('up_empty', ['torchrun', '--nproc_per_node=1', SCRIPT, '--prompt', '', '--input_video', 'no/such.mp4'], ['-e', 'OMP_NUM_THREADS=1']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^Upsampled prompt: Describe the following images\.\n/m);
+    expect(result.stdout).toMatch(/^Upsampled prompt: describe the following images\.\n/m);
   });
 });
 
