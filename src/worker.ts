@@ -6,6 +6,7 @@ import { connectTemporal } from './client/temporal.js';
 import { loadConfig, simulatorHome, type Config, type GpuHostConfig } from './config.js';
 import { readDurationMs } from './config-values.js';
 import { createDb } from './db/client.js';
+import { logHostReadiness } from './gpu/doctor/readiness.js';
 import { openHostTransport } from './gpu/open-transport.js';
 import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
 import { installSimulator } from '../simulator/install.js';
@@ -105,6 +106,8 @@ export async function runWorkerMain(): Promise<void> {
   const config = loadConfig();
   const worker = await startWorker(config, resolveEndpoints(config));
   console.log(`cosmos worker: polling ${config.temporal.task_queue} and ${config.hosts.map((h) => gpuTaskQueue(h.name)).join(', ')}`);
+  // The fast `cosmos doctor` checks of each host, in the background: a host that is not ready is logged.
+  void logHostReadiness(config.hosts, (line) => console.log(`cosmos worker: ${line}`));
   await worker.done;
 }
 

@@ -11,6 +11,7 @@ import { transferCheckpoints } from '../../src/models/transfer1-resources.js';
 import { plantHostDefects } from '../../simulator/host-defects.js';
 import { createPipelineHarness, type PipelineHarness } from '../helpers/pipeline-harness.js';
 import { runCosmos } from '../helpers/run-cosmos.js';
+import { killHard, waitUntil } from '../helpers/worker-process.js';
 
 const exec = promisify(execFile);
 
@@ -117,6 +118,28 @@ describe('cosmos doctor against a simulated GPU host over SSH', () => {
         hint: expect.stringContaining(`\`docker build -t cosmos-transfer1:test .\` in the model's checkout, e.g. ${h.remoteDir}`),
       });
       expect(find(result.report, 'nvidia-runtime')).toEqual([]);
+    } finally {
+      await plantHostDefects(h.simHome, { images: undefined });
+    }
+  });
+
+  it('cosmos status shows the fast checks as readiness, and a worker logs a host that is not ready when it starts', async () => {
+    const readiness = async () => (JSON.parse((await runCosmos(h.configPath, ['status', '--json'])).stdout) as { hosts: { readiness: unknown }[] }).hosts[0]!.readiness;
+    expect(await readiness()).toEqual({ ready: true, problems: [] });
+    await plantHostDefects(h.simHome, { images: ['cosmos-transfer1:other'] });
+    try {
+      expect(await readiness()).toEqual({ ready: false, problems: ['image cosmos-transfer1:test: Error response from daemon: No such image: cosmos-transfer1:test (needed by transfer)'] });
+      const text = await runCosmos(h.configPath, ['status']);
+      expect(text.stdout).toContain(`  readiness: not ready (\`cosmos doctor --host ${h.hostName}\` says what to do): image cosmos-transfer1:test: `);
+      const worker = h.spawnWorker();
+      let stdout = '';
+      worker.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+      try {
+        await waitUntil(async () => stdout.includes(`cosmos worker: host ${h.hostName} is not ready`), 'the worker to log the host', 60_000);
+        expect(stdout).toContain('image cosmos-transfer1:test: Error response from daemon: No such image: cosmos-transfer1:test');
+      } finally {
+        await killHard(worker);
+      }
     } finally {
       await plantHostDefects(h.simHome, { images: undefined });
     }

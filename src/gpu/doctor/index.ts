@@ -25,6 +25,11 @@ export interface HostDoctorReport {
 export interface DoctorOptions {
   /** Also compare checkpoint MD5s (reads every file: minutes on a real host). */
   deep?: boolean;
+  /**
+   * Only the checks that read (a few quick commands): no container is run, nothing is written, no folder is
+   * measured. What the worker runs at start and `cosmos status` shows as readiness.
+   */
+  fast?: boolean;
 }
 
 /**
@@ -34,7 +39,7 @@ export interface DoctorOptions {
  */
 export async function diagnoseHost(host: GpuHostConfig, transport: GpuHostTransport, options: DoctorOptions = {}): Promise<HostDoctorReport> {
   const context: DoctorContext = {
-    host, transport, user: host.transport === 'ssh' ? host.user ?? '' : userInfo().username, deep: options.deep ?? false,
+    host, transport, user: host.transport === 'ssh' ? host.user ?? '' : userInfo().username, deep: (options.deep ?? false) && !options.fast,
     served: listModelTypes().filter((m) => hostServes(host, m.name)).map((model) => ({ model, settings: hostSettingsFor(host, model.name) })),
     gpus: null, ours: null,
   };
@@ -49,9 +54,10 @@ export async function diagnoseHost(host: GpuHostConfig, transport: GpuHostTransp
   };
   try {
     // The first command also opens the connection; then the checks run side by side, each line in its place.
-    const docker = await checkDocker(context);
-    checks.push(docker);
-    const dockerOk = docker.verdict === 'ok';
+    const docker = await step('docker', () => checkDocker(context));
+    checks.push(...docker);
+    const dockerOk = docker[0]?.verdict === 'ok';
+    const full = !options.fast;
     const [gpuRead, images, ...independent] = await Promise.all([
       step('gpus', async () => {
         const [{ gpus, check }, ours] = await Promise.all([readGpus(context), dockerOk ? listOurContainers(transport, host.docker) : null]);
@@ -63,12 +69,12 @@ export async function diagnoseHost(host: GpuHostConfig, transport: GpuHostTransp
       step('checkpoints', () => checkCheckpoints(context)),
       step('hf-cache', () => checkHfCache(context)),
       step('host-memory', () => checkHostResources(context)),
-      step('write', () => checkWrite(context)),
-      dockerOk ? step('leftovers', () => checkLeftovers(context)) : [],
+      full ? step('write', () => checkWrite(context)) : [],
+      dockerOk && full ? step('leftovers', () => checkLeftovers(context)) : [],
     ]);
     // These read what the first wave found: the images present, the GPUs' UUIDs and our containers.
     const [runtime, gpus] = await Promise.all([
-      images ? step('nvidia-runtime', () => checkNvidiaRuntime(context, images.present)) : [],
+      images && full ? step('nvidia-runtime', () => checkNvidiaRuntime(context, images.present)) : [],
       step('gpus', async () => (context.gpus ? checkGpus(context, context.gpus) : null)),
     ]);
     checks.push(...(images?.checks ?? []), ...runtime, ...gpuRead, ...gpus, ...independent.flat());

@@ -1,3 +1,5 @@
+import { diagnoseHost } from '../../../gpu/doctor/index.js';
+import { readinessOf, type HostReadiness } from '../../../gpu/doctor/readiness.js';
 import { collectHostStatus, type HostStatus } from '../../../gpu/host-status.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -14,11 +16,12 @@ export const statusCommand: Command = {
 
 For each configured GPU host: every GPU (nvidia-smi), our containers (label cosmos.run_id), orphan
 containers (running, but their run is not running in the database) and zombie runs (running in the
-database, but their container is gone). Exit code 1 when a host cannot be read.
+database, but their container is gone), and whether the host is ready (the fast checks of \`cosmos doctor\`:
+docker, images, GPUs, checkpoints, HF cache, memory, disk). Exit code 1 when a host cannot be read.
 
 Options:
   --host NAME   only this host
-  --json        print {hosts: [{host, reachable, error, gpus, containers, orphanContainers, zombieRuns}]}
+  --json        print {hosts: [{host, reachable, error, gpus, containers, orphanContainers, zombieRuns, readiness}]}
 
 Examples:
   cosmos status
@@ -35,18 +38,21 @@ Examples:
   },
 };
 
-async function readHost(ctx: CliContext, name: string): Promise<HostStatus> {
+async function readHost(ctx: CliContext, name: string): Promise<HostStatus & { readiness: HostReadiness | null }> {
   const { config, transport } = await ctx.host(name);
-  return collectHostStatus(ctx.db, config, transport);
+  const [status, report] = await Promise.all([collectHostStatus(ctx.db, config, transport), diagnoseHost(config, transport, { fast: true })]);
+  return { ...status, readiness: status.reachable ? readinessOf(report) : null };
 }
 
-function printHost(status: HostStatus, out: Output, spaced: boolean): void {
+function printHost(status: HostStatus & { readiness: HostReadiness | null }, out: Output, spaced: boolean): void {
   if (spaced) out.line();
   if (!status.reachable) {
     out.line(`${out.bold(status.host)} ${out.red('unreachable')}: ${status.error}`);
     return;
   }
   out.line(`${out.bold(status.host)} ${out.green('reachable')} · ${status.gpus.length} GPU(s)`);
+  if (status.readiness?.ready) out.line(`  readiness: ${out.green('ready')}`);
+  else if (status.readiness) out.line(`  readiness: ${out.red('not ready')} (\`cosmos doctor --host ${status.host}\` says what to do): ${status.readiness.problems.join('; ')}`);
   const known = (value: number | null, unit: string) => (value === null ? 'n/a' : `${value}${unit}`);
   const gpuRows = status.gpus.map((g) => [String(g.index), g.name, `${known(g.memoryUsedMiB, '')} / ${known(g.memoryTotalMiB, ' MiB')}`, known(g.utilizationPercent, '%')]);
   for (const line of formatTable(['GPU', 'NAME', 'MEMORY', 'UTIL'], gpuRows, out)) out.line(`  ${line}`);
