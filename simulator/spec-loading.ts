@@ -4,7 +4,7 @@ import type { Namespace } from './argparse.js';
 import type { Logger } from './loguru.js';
 import { dumpsPython, reprPython } from './python-json.js';
 import { caretsUnder, frame, PythonException, type PyFrame } from './python-traceback.js';
-import { FLOAT_ARGS } from './transfer-args.js';
+import { FLOAT_ARGS, TRANSFER_ARGS } from './transfer-args.js';
 
 const VALID_HINT_KEYS = ['vis', 'seg', 'edge', 'depth', 'keypoint', 'upscale', 'hdmap', 'lidar'];
 
@@ -31,7 +31,12 @@ export function loadTransferInputs(namespace: Namespace, argv: string[], log: Lo
   log('INFO', `${TRANSFER}:179:parse_arguments`, `control_inputs: ${dumpsPython(controls)}`);
   log('INFO', `${TRANSFER}:180:parse_arguments`, `args in json: ${dumpsPython(jsonArgs)}`);
   const args: TransferArgs = { ...namespace };
+  // Python floats print as `70.0`: sigma_max's default, and any type=float argument argparse converted from argv
+  // (guidance's default 5 is an int: argparse converts only string defaults).
   const floatKeys = new Set(FLOAT_ARGS);
+  for (const spec of TRANSFER_ARGS) {
+    if (spec.type === 'float' && argv.some((token) => token === `--${spec.name}` || token.startsWith(`--${spec.name}=`))) floatKeys.add(spec.name);
+  }
   for (const [key, value] of Object.entries(jsonArgs)) {
     if (argv.includes(`--${key}`)) continue;
     args[key] = value;

@@ -29,22 +29,22 @@ export const TRANSFER_ARGS: ArgSpec[] = [
   { name: 'guidance', type: 'float', default: 5, help: 'Classifier-free guidance scale value' },
   { name: 'fps', type: 'int', default: 24, help: 'FPS of the output video' },
   { name: 'seed', type: 'int', default: 1, help: 'Random seed' },
-  { name: 'num_gpus', type: 'int', default: 1, help: 'Number of GPUs used to run context parallel inference.' },
+  { name: 'num_gpus', type: 'int', default: 1, help: 'Number of GPUs used to run inference in parallel.' },
   { name: 'offload_diffusion_transformer', type: 'flag', default: false, help: 'Offload DiT after inference' },
   { name: 'offload_text_encoder_model', type: 'flag', default: false, help: 'Offload text encoder model after inference' },
   { name: 'offload_guardrail_models', type: 'flag', default: false, help: 'Offload guardrail models after inference' },
   { name: 'upsample_prompt', type: 'flag', default: false, help: 'Upsample prompt using Pixtral upsampler model' },
   { name: 'offload_prompt_upsampler', type: 'flag', default: false, help: 'Offload prompt upsampler model after inference' },
   { name: 'use_distilled', type: 'flag', default: false, help: 'Use distilled ControlNet model variant' },
-  { name: 'save_input_noise', type: 'flag', default: false, help: 'Save the input noise to a file.' },
-  { name: 'benchmark', type: 'flag', default: false, help: 'Run in benchmark mode.' },
+  { name: 'save_input_noise', type: 'flag', default: false, help: 'Save input noise for ODE pairs generation used for Knowledge Distillation' },
+  { name: 'benchmark', type: 'flag', default: false, help: 'Run the generation in benchmark mode. It means that generation will be rerun a few times and the average generation time will be shown.' },
 ];
 
 export const FLOAT_ARGS: ReadonlySet<string> = new Set(['sigma_max']);
 
 export const UPSAMPLER_ARGS: ArgSpec[] = [
   { name: 'prompt', type: 'str', default: null, help: 'Prompt to upsample' },
-  { name: 'input_video', type: 'str', default: null, required: true, help: 'Path to input video' },
+  { name: 'input_video', type: 'str', default: null, required: true, help: 'Path to input video file' },
   { name: 'checkpoint_dir', type: 'str', default: 'checkpoints', help: 'Base directory containing model checkpoints' },
   { name: 'offload_prompt_upsampler', type: 'flag', default: false, help: 'Offload prompt upsampler model after inference' },
 ];

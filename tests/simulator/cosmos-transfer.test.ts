@@ -120,8 +120,11 @@ describe('fake cosmos-transfer1 transfer.py in single mode', () => {
   });
 
   it('lets a flag given as its own token win over the spec, but not a --key=value flag', async () => {
-    const separate = await runJob('rs_sep', baseSpec('rs_sep', { seed: 7 }), ['--seed', '5']);
+    const separate = await runJob('rs_sep', baseSpec('rs_sep', { seed: 7 }), ['--seed', '5', '--guidance', '7']);
     expect(separate.stdout).toContain('Using random seed 5.');
+    // argparse's type=float makes a command-line value a Python float; the spec's int stays an int (transfer.py:183-187).
+    expect(separate.stdout).toMatch(/final args: \{[^}]*"guidance": 7\.0,/);
+    expect(separate.stdout).toMatch(/final args: \{[^}]*"sigma_max": 70,/);
     const joined = await runJob('rs_eq', baseSpec('rs_eq', { seed: 7 }), ['--seed=5']);
     expect(joined.stdout).toContain('Using random seed 7.');
   });
