@@ -85,6 +85,18 @@ describe('upsampler_pipeline.py under torchrun', () => {
   });
 });
 
+describe('upsampler_pipeline.py faults', () => {
+  it('oom is vLLM refusing to start without 98 % of the GPU free (upsampler.py:54), with --offload_prompt_upsampler at the first call (:78)', async () => {
+    const inputs = await writeJob(sim, 'up_oom', {});
+    const { setFaults } = await import('../../simulator/install.js');
+    await setFaults(sim.home, [{ promptContains: 'greedy', mode: 'oom' }]);
+    const result = await runToEnd('up_oom', ['torchrun', '--nproc_per_node=1', SCRIPT, '--prompt', 'greedy', '--input_video', `${inputs}/color.mp4`, '--offload_prompt_upsampler'], ['-e', 'OMP_NUM_THREADS=1']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('_prompt_upsample_with_offload\n[rank0]:     self._load_upsampler_model()');
+    expect(result.stderr).toMatch(/^\[rank0\]: ValueError: Free memory on device \([\d.]+\/[\d.]+ GiB\) on startup is less than desired GPU memory utilization \(0\.98, [\d.]+ GiB\)\./m);
+  });
+});
+
 describe('transfer.py --upsample_prompt', () => {
   it('on rank 0 only, from a 10-frame control clip in <save_folder>/video_0, keeping the model\'s newlines in the saved prompt', async () => {
     const job = 'up_inline';
