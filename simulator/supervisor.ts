@@ -29,11 +29,19 @@ const child = spawn(command, commandArgs, {
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 
+/**
+ * runc cannot exec the command: the daemon wraps its error (moby daemon/internal/libcontainerd/remote/client.go:233
+ * "failed to create task for container", containerd's "failed to create shim task", runc's "OCI runtime create
+ * failed: runc create failed: unable to start container process") and sets ExitCode 127 for a missing command, 126 for
+ * one it may not run (daemon/errors.go:116-176); the container stays `created`.
+ */
 child.on('error', (error: NodeJS.ErrnoException) => {
+  const denied = error.code === 'EACCES';
   const reason = error.code === 'ENOENT'
     ? `exec: "${command}": executable file not found in $PATH`
-    : `exec: "${command}": ${error.message}`;
-  writeState(home, name, { ...baseState, exitCode: 127, error: `failed to create task for container: ${reason}: unknown` });
+    : denied ? `exec: "${command}": permission denied` : `exec: "${command}": ${error.message}`;
+  const error_ = `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${reason}: unknown`;
+  writeState(home, name, { ...baseState, exitCode: denied ? 126 : 127, error: error_ });
   process.exit(0);
 });
 

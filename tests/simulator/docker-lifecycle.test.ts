@@ -106,8 +106,9 @@ describe('docker run / inspect / wait', () => {
   it('accepts --flag=value forms and reports a missing command with exit 127', async () => {
     const run = await sim.docker('run', '-d', '--name=eq', `--volume=${sim.workspace}:/workspace`, '--workdir=/workspace', '--label=a=b', '--ipc', 'host', '--shm-size=8g', 'img', 'no-such-binary');
     expect(run.code).toBe(127);
-    expect(run.stderr).toContain('executable file not found in $PATH');
-    expect(await sim.docker('inspect', '-f', '{{.State.Status}} {{index .Config.Labels "a"}}', 'eq')).toMatchObject({ stdout: 'created b\n' });
+    // moby wraps runc's error (libcontainerd/remote/client.go:233) and sets ExitCode 127 (daemon/errors.go:118, 159-176).
+    expect(run.stderr).toContain('docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "no-such-binary": executable file not found in $PATH: unknown');
+    expect(await sim.docker('inspect', '-f', '{{.State.Status}} {{index .Config.Labels "a"}} {{.State.ExitCode}}', 'eq')).toMatchObject({ stdout: 'created b 127\n' });
   });
 });
 
