@@ -151,13 +151,17 @@ async function saveOutputs(context: SimContext, kept: PreparedItem[], batchStart
 }
 
 async function injectSamplingFault(context: SimContext, items: PreparedItem[], sampling: number, contextParallel: number): Promise<void> {
+  // Rank 0 fails first, so torchrun reports it as the root cause (and rank 0's log is whole), as it usually does.
+  const rank0First = () => (context.rank > 0 ? new Promise((resolve) => setTimeout(resolve, 500)) : Promise.resolve());
   // parallel.py:47: the 16 latent frames of a chunk must divide by the GPU count (every rank asserts at once).
-  if (contextParallel > 1 && 16 % contextParallel !== 0) throw contextParallelError(contextParallel);
+  if (contextParallel > 1 && 16 % contextParallel !== 0) {
+    await rank0First();
+    throw contextParallelError(contextParallel);
+  }
   const fault = items.map((item) => item.fault).find((f) => f === 'oom' || f === 'exit1' || f === 'hang');
   if (fault === undefined) return;
   if (fault === 'hang') await hangForever();
   await sleepSimulated(context, sampling / 4);
-  // Rank 0 fails first, so torchrun reports it as the root cause, as it usually does.
-  if (context.rank > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+  await rank0First();
   throw fault === 'oom' ? outOfMemoryError(context) : genericRuntimeError();
 }

@@ -168,7 +168,8 @@ describe('the distilled edge model (--use_distilled)', () => {
     expect(result.stdout).not.toContain('Done loading the base model checkpoint.');
     const entries = logEntries(s, job);
     const gap = (entries.find((e) => e.d.includes('Completed diffusion sampling'))!.t - entries.find((e) => e.d.includes('Starting diffusion sampling'))!.t) / 1_000_000n;
-    expect(Number(gap)).toBeLessThan(540 * 0.002 * 1000 / 10);
+    // A two-control 35-step chunk would be silent 540 s × 0.002 = 1.08 s; the one pass is 1/70 of it.
+    expect(Number(gap)).toBeLessThan((540 * 0.002 * 1000) / 3);
   });
 
   it('has only an edge default (inference_utils.py:1247-1253) and takes one control (world_generation_pipeline.py:1287)', async () => {
