@@ -58,7 +58,7 @@ export function parseArgs(prog: string, specs: ArgSpec[], argv: string[]): Names
       raw = token.slice(equals + 1);
     } else {
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('-') && !/^-\d+(\.\d*)?$/.test(next))) {
+      if (next === undefined || looksLikeOption(specs, next)) {
         fail(`argument --${spec.name}: expected one argument`);
       }
       raw = next;
@@ -70,6 +70,23 @@ export function parseArgs(prog: string, specs: ArgSpec[], argv: string[]): Names
   if (missing.length > 0) fail(`the following arguments are required: ${missing.map((s) => `--${s.name}`).join(', ')}`);
   if (extras.length > 0) fail(`unrecognized arguments: ${extras.join(' ')}`);
   return namespace;
+}
+
+/**
+ * argparse's `_parse_optional` (CPython 3.12 Lib/argparse.py): whether a token is an option rather than a value.
+ * Not one: an empty string, no leading '-', a lone '-', a negative number (`^-\d+$|^-\d*\.\d+$`), or a token
+ * with a space in it (so `--prompt "- a list"` is a value) unless it names an option or an option's prefix.
+ */
+function looksLikeOption(specs: ArgSpec[], token: string): boolean {
+  if (token === '' || !token.startsWith('-')) return false;
+  const names = ['-h', '--help', ...specs.map((spec) => `--${spec.name}`)];
+  if (names.includes(token)) return true;
+  if (token.length === 1) return false;
+  if (token.includes('=') && names.includes(token.slice(0, token.indexOf('=')))) return true;
+  if (token.startsWith('--') && names.some((name) => name.startsWith(token.split('=')[0] ?? token))) return true;
+  if (/^-\d+$|^-\d*\.\d+$/.test(token)) return false;
+  if (token.includes(' ')) return false;
+  return true;
 }
 
 function findSpec(specs: ArgSpec[], written: string, fail: (message: string) => never): ArgSpec | undefined {

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ArgparseExit, parseArgs } from '../../simulator/argparse.js';
 import { chunkSeconds } from '../../simulator/generation.js';
 import { BLOCKED_WORD, findBlockReason, toAscii } from '../../simulator/guardrail.js';
 import { setUnbufferedFlag, stdoutIsBuffered } from '../../simulator/python-stdout.js';
 import { formatTraceback, frame, frozenFrame, PythonException } from '../../simulator/python-traceback.js';
 import type { SimContext } from '../../simulator/sim-context.js';
 import { pythonFloat } from '../../simulator/spec-validation.js';
+import { UPSAMPLER_ARGS } from '../../simulator/transfer-args.js';
 import { rewritePrompt, TORCHRUN_KEYS, upsamplerHintKey } from '../../simulator/upsampler.js';
 
 /*
@@ -51,6 +53,16 @@ describe('Python behaviour the scripts inherit', () => {
     expect(stdoutIsBuffered({}, true)).toBe(false);
     setUnbufferedFlag(true);
     expect(stdoutIsBuffered({}, false)).toBe(false);
+  });
+
+  it('argparse takes a value that starts with "-" when it has a space or is a negative number (argparse.py _parse_optional)', () => {
+    const parse = (...argv: string[]) => parseArgs('upsampler_pipeline.py', UPSAMPLER_ARGS, ['--input_video', 'v.mp4', ...argv]);
+    expect(parse('--prompt', '- a list of things').prompt).toBe('- a list of things');
+    expect(parse('--prompt', '-5').prompt).toBe('-5');
+    for (const value of ['-x', '--checkpoint', '-1.']) {
+      expect(() => parse('--prompt', value), value).toThrow(ArgparseExit);
+      expect(() => parse('--prompt', value)).toThrow('argument --prompt: expected one argument');
+    }
   });
 
   it('float() of a control_weight string follows Python\'s grammar (inference_utils.py:1269)', () => {
