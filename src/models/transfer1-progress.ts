@@ -11,9 +11,21 @@ function createItemTracker(totalChunks: number) {
   let started = 0;
   let completed = 0;
   const generating = () => 0.1 + (0.8 * (completed + (started > completed ? 0.5 : 0))) / Math.max(totalChunks, started, 1);
+  // A multi-control job builds the base model once more per control (model_ctrl.py build_model per ctrl net): the
+  // model is loading from the first of these lines, and the milestones are each said once.
+  let loading = false;
+  let loaded = false;
   return (line: string): Milestone | null => {
-    if (line.includes('Start creating base model')) return { stage: 'starting', progress: 0.05, message: 'loading model' };
-    if (line.includes('Done loading the base model checkpoint')) return { stage: 'starting', progress: 0.08, message: 'model loaded' };
+    if (line.includes('Start creating base model')) {
+      if (loading) return null;
+      loading = true;
+      return { stage: 'starting', progress: 0.05, message: 'loading model' };
+    }
+    if (line.includes('Done loading the base model checkpoint')) {
+      if (loaded) return null;
+      loaded = true;
+      return { stage: 'starting', progress: 0.08, message: 'model loaded' };
+    }
     if (line.includes('Starting diffusion sampling')) {
       started += 1;
       return { stage: 'generating', progress: generating(), message: `chunk ${started}/${totalChunks}: sampling` };
