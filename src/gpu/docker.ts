@@ -6,8 +6,11 @@ import type { GpuHostTransport } from './transport.js';
 
 export const completionMarker = '[COSMOS_COMPLETE] exit_code=';
 
-/** A model argument: literal, or the contents of a file the container's shell reads (keeps prompts off command lines). */
-export type ModelArg = string | { contentsOf: string };
+/**
+ * A model argument: literal, or the contents of a file the container's shell reads (keeps prompts off command
+ * lines), optionally glued to a flag (`--prompt=<contents>`, so argparse takes text starting with `-` as its value).
+ */
+export type ModelArg = string | { contentsOf: string; flag?: string };
 
 /** What a model type runs in its container: the image, its mounts and environment, and the command. */
 export interface ContainerLaunch {
@@ -38,7 +41,8 @@ export function containerNameFor(modelType: string, jobKey: string): string {
 }
 
 export function quoteModelArg(arg: ModelArg): string {
-  return typeof arg === 'string' ? quoteArg(arg) : `"$(cat -- ${quoteArg(arg.contentsOf)})"`;
+  if (typeof arg === 'string') return quoteArg(arg);
+  return `${arg.flag ? `${quoteArg(arg.flag)}=` : ''}"$(cat -- ${quoteArg(arg.contentsOf)})"`;
 }
 
 /** The full `docker run` argv. Detached and without --rm: the exit code and files must survive an orchestrator crash. */

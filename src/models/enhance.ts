@@ -38,16 +38,16 @@ export const enhanceModel: ModelType<Record<string, never>> = {
       inputs: [{ linkName: 'color.mp4', file: item.prompt.inputs.video }],
       texts: { 'prompt.txt': item.prompt.promptText },
       launch: launchTransfer1(context, 1, 'cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py', [
-        '--prompt', { contentsOf: `${paths.inputsDir}/prompt.txt` },
+        // One token `--prompt=<text>`: a prompt such as "-x" or "--check" is then the value, not another option.
+        { flag: '--prompt', contentsOf: `${paths.inputsDir}/prompt.txt` },
         '--input_video', `${paths.inputsDir}/color.mp4`,
         '--checkpoint_dir', 'checkpoints',
         '--offload_prompt_upsampler',
       ], {
         // upsampler_pipeline.py:50-69 deletes torchrun's variables with no existence check, OMP_NUM_THREADS among
         // them, which torchrun sets only for more than one process: without it every run dies with KeyError.
+        // (Its answer, a plain print() at line 42, is unbuffered already: torchrun starts workers as `python -u`.)
         OMP_NUM_THREADS: '1',
-        // Its answer is a plain print() (line 42): unbuffered, it lands in the log where and when it is printed.
-        PYTHONUNBUFFERED: '1',
       }),
       logPath: paths.logPath,
       gpus: 1,

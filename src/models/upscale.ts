@@ -79,7 +79,7 @@ export const upscaleModel: ModelType<UpscaleParams> = {
   trackProgress: (plan) => createTransfer1Tracker(plan.items.map((i) => i.chunks), false),
 
   // The upscaler denoises all 9 tiles of a chunk in one sampling call and logs nothing in between: a real 4K log
-  // is silent for 3 h 14 min inside one chunk (cosmos-transfer1 issue #150), where a 121-frame transfer chunk is
+  // is silent for 3 h 14 min inside one chunk (cosmos-transfer1 issue #134: 11:26:49 → 14:40:39 in one chunk), where a 121-frame transfer chunk is
   // silent well under the default 45 min. The silence allowed grows with the tiles and the steps of one call.
   hangTimeoutMs: ({ items }, configuredMs) => {
     const steps = resolveUpscaleParams(items[0]!.run.executionConfig as Partial<UpscaleParams>).num_steps;

@@ -45,7 +45,7 @@ describe('real-host defects against a simulator that follows the Cosmos source',
     const prompt = await newPrompt('a lighthouse on a cliff at dusk');
     const done = await waitForRun(deps(), (await startEnhance(deps(), { promptId: prompt.id })).run.id);
     expect(done.status, done.errorMessage ?? '').toBe('completed');
-    expect(await containerEnv(done.containerName!)).toEqual(expect.arrayContaining(['OMP_NUM_THREADS=1', 'PYTHONUNBUFFERED=1']));
+    expect(await containerEnv(done.containerName!)).toEqual(expect.arrayContaining(['OMP_NUM_THREADS=1']));
   });
 
   it('keeps a multi-line enhanced prompt whole', async () => {
