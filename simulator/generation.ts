@@ -7,7 +7,8 @@ import { leaveHostileOutput } from './hostile-outputs.js';
 import { pythonPrint } from './python-stdout.js';
 import { deviceRank, sleepSimulated, type SimContext } from './sim-context.js';
 import { startProgressBar } from './tqdm.js';
-import { joinPython, readItemData, type PreparedItem, type TransferItem } from './transfer-item.js';
+import { joinPython, type PreparedItem, type TransferItem } from './transfer-item.js';
+import { readItemData } from './transfer-item-data.js';
 import { upsamplePromptsInline } from './upsampler.js';
 import { writeVideo } from './video-output.js';
 
