@@ -17,11 +17,20 @@ const BAR = /Generating samples:\s+\d+%\|[^|]*\|\s*(\d+)\/(\d+)/g;
 
 interface Section { name: string; lines: string[] }
 
+/**
+ * The loguru record on a line, wherever it starts: another rank's tqdm bar (drawn with `\r`, no newline) can sit
+ * in front of rank 0's record in the merged log.
+ */
+function recordIn(line: string) {
+  const at = line.search(/\[\d\d-\d\d \d\d:\d\d:\d\d\|/);
+  return at < 0 ? null : parseLoguru(line.slice(at));
+}
+
 /** The stdout lines of each sample, from its `Processing sample` line to the next one. */
 function sectionsOf(log: string): Section[] {
   const sections: Section[] = [];
   for (const line of log.split(/\r?\n|\r/)) {
-    const record = parseLoguru(line.replace(/^\[(?:rank|default)\d+\]: ?/, ''));
+    const record = recordIn(line);
     if (!record || !record.file.endsWith(INFERENCE)) continue;
     const sample = SAMPLE.exec(record.message);
     if (sample) sections.push({ name: sample[1]!, lines: [] });
@@ -84,7 +93,7 @@ export function createTransfer25Tracker(runIds: string[], chunks: number[], step
     return 0.1 + 0.8 * Math.min(1, done / total);
   };
   function read(line: string): ItemMilestone[] {
-    const record = parseLoguru(line.replace(/^\[(?:rank|default)\d+\]: ?/, ''));
+    const record = recordIn(line);
     const message = record?.message ?? '';
     const sample = record && SAMPLE.exec(message);
     if (sample && runIds.includes(sample[1]!)) {

@@ -81,6 +81,10 @@ describe('Cosmos-Transfer2.5 plan', () => {
     expect(tracker.stuck!()).toMatch(/rank 0 skipped a blocked prompt while the other 1 rank/);
     const outcomes = transfer25Model.assessJob({ plan: p, exitCode: 137, oomKilled: false, log: log.join('\n'), outputNames: ['rs_1.json'] }, () => ({ kind: 'container_failed', message: 'killed' }));
     expect(outcomes.map((o) => [o.status, o.status === 'failed' ? o.failure.kind : null])).toEqual([['failed', 'guardrail_blocked'], ['not_run', null]]);
+    // Another rank's bar (\r, no newline) in front of rank 0's record on the same line of the merged log.
+    const merged = transfer25Model.trackProgress(p);
+    merged.feed(`${log[0]}\n\rGenerating samples:   0%|          | 0/35 [00:00<?, ?it/s]${log[1]}\n`);
+    expect(merged.stuck!()).toMatch(/rank 0 skipped a blocked prompt/);
     const single = transfer25Model.trackProgress(transfer25Model.planJob({ items: [item('rs_1', 'one')], layout: describeJobLayout('/srv/jobs', 'rs_1'), host: { ...host, gpusPerJob: 1 } }));
     single.feed(`${log.slice(0, 2).join('\n')}\n`);
     expect(single.stuck!()).toBeNull();
