@@ -38,6 +38,8 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
   const workers = [
     await Worker.create({
       connection, namespace, taskQueue: config.temporal.task_queue, workflowsPath: findWorkflowsPath(), activities,
+      // Jobs waiting in the GPU queue each hold one of these while they wait (a sleeping promise, no CPU).
+      maxConcurrentActivityTaskExecutions: 2_000,
       shutdownGraceTime: '5s',
     }),
     ...await Promise.all(config.hosts.flatMap((host) => [

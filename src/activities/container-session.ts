@@ -5,23 +5,11 @@ import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import {
   buildDockerRunArgv, completionMarker, ContainerStartError, formatEnvFile, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
 } from '../gpu/docker.js';
-import { busyGpusOf, listOurContainers, pickFreeGpus } from '../gpu/gpu-allocation.js';
+import { listOurContainers } from '../gpu/gpu-allocation.js';
 import { describeJobLayout } from '../gpu/job-layout.js';
 import { readLogTail, syncLogTail } from '../gpu/log-sync.js';
 import { HostUnreachableError } from '../gpu/remote-command-error.js';
-import { findModelType } from '../models/index.js';
 import type { ActivityDeps, GpuHost } from './deps.js';
-
-// Starts on one host are serialised within this process so two GPU slots never pick the same free device.
-const hostLocks = new Map<string, Promise<unknown>>();
-function withHostLock<T>(host: string, action: () => Promise<T>): Promise<T> {
-  const result = (hostLocks.get(host) ?? Promise.resolve()).then(action, action);
-  hostLocks.set(host, result.catch(() => undefined));
-  return result;
-}
-// Counts `docker run`s per host in this process: a listing read before the last one no longer says which GPUs are free.
-const startsByHost = new Map<string, number>();
-const startsOn = (host: string) => startsByHost.get(host) ?? 0;
 
 export interface StartRequest extends Omit<ContainerJob, 'gpuDevices' | 'envFile'> {
   /** The runs this container serves: its start is recorded on each of them before `docker run`. */
@@ -36,11 +24,10 @@ export interface StartRequest extends Omit<ContainerJob, 'gpuDevices' | 'envFile
  * reboot, docker rm) and is never started again; otherwise record the start, then `docker run`. A name conflict
  * means another worker won the race → attach.
  */
-export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: StartRequest, gpuCount: number): Promise<{ attached: boolean }> {
+export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: StartRequest, gpuDevices: number[]): Promise<{ attached: boolean }> {
   const { config, transport } = host;
-  // One listing answers both "is it there?" and "which GPUs are free?"; inspect only a container that is there.
-  const startsBefore = startsOn(config.name);
-  let listing = await listOurContainers(transport, config.docker);
+  // One listing answers "is it there?"; inspect only a container that is there.
+  const listing = await listOurContainers(transport, config.docker);
   const attach = async () => {
     const found = await inspectContainer(transport, config.docker, job.name);
     if (found) refuseFailedStart(job.name, found);
@@ -48,31 +35,21 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
   };
   if (listing.some((c) => c.name === job.name) && (await attach())) return { attached: true };
   await refuseLostContainer(deps, host, job);
-  const attached = await withHostLock(config.name, async () => {
-    // Another start on this host went first: what the listing said may no longer hold.
-    if (startsOn(config.name) !== startsBefore) {
-      listing = await listOurContainers(transport, config.docker);
-      if (listing.some((c) => c.name === job.name)) return true;
-      await refuseLostContainer(deps, host, job);
-    }
-    const gpuDevices = await waitForFreeGpus(deps, host, gpuCount, job, busyGpusOf(listing));
-    const envFile = await writeEnvFile(host, job);
-    await markContainerStarting(deps.db, job.runIds, job.name);
-    try {
-      const argv = buildDockerRunArgv(config, {
-        name: job.name, runId: job.runId, modelType: job.modelType, launch: job.launch, logPath: job.logPath, gpuDevices, ...(envFile ? { envFile } : {}),
-      });
-      return (await startContainer(transport, argv, invokedMarker(host, job))) === 'already-exists';
-    } catch (error) {
-      // Only when the command provably never reached the host may a later attempt start it after all.
-      if (error instanceof HostUnreachableError && error.beforeCommand) await clearContainerStarting(deps.db, job.runIds, job.name);
-      if (error instanceof ContainerStartError) throw ApplicationFailure.nonRetryable(error.message, 'container_failed');
-      throw error;
-    } finally {
-      // Also when the outcome is unknown (a dropped link): the next start must look again.
-      startsByHost.set(config.name, startsOn(config.name) + 1);
-    }
-  });
+  // The devices come from the job's lease: no other job holds them, in this process or any other.
+  const envFile = await writeEnvFile(host, job);
+  await markContainerStarting(deps.db, job.runIds, job.name);
+  let attached: boolean;
+  try {
+    const argv = buildDockerRunArgv(config, {
+      name: job.name, runId: job.runId, modelType: job.modelType, launch: job.launch, logPath: job.logPath, gpuDevices, ...(envFile ? { envFile } : {}),
+    });
+    attached = (await startContainer(transport, argv, invokedMarker(host, job))) === 'already-exists';
+  } catch (error) {
+    // Only when the command provably never reached the host may a later attempt start it after all.
+    if (error instanceof HostUnreachableError && error.beforeCommand) await clearContainerStarting(deps.db, job.runIds, job.name);
+    if (error instanceof ContainerStartError) throw ApplicationFailure.nonRetryable(error.message, 'container_failed');
+    throw error;
+  }
   if (attached) refuseFailedStart(job.name, await inspectContainer(transport, config.docker, job.name));
   return { attached };
 }
@@ -115,17 +92,6 @@ async function isDockerRunInProgress({ transport }: GpuHost, name: string): Prom
 function refuseFailedStart(name: string, state: ContainerState | null): void {
   if (!state?.error || state.status === 'running') return;
   throw ApplicationFailure.nonRetryable(`container ${name} could not start: ${state.error}`, 'container_failed');
-}
-
-async function waitForFreeGpus(deps: ActivityDeps, { config, transport }: GpuHost, count: number, job: StartRequest, busy: Set<number>): Promise<number[]> {
-  const need = findModelType(job.modelType).minFreeGpuMemoryMiB;
-  for (let seen = busy; ; seen = busyGpusOf(await listOurContainers(transport, config.docker))) {
-    const choice = await pickFreeGpus(transport, config, seen, count, need);
-    if ('devices' in choice) return choice.devices;
-    // Another process (a second worker during a rolling restart, someone else's job, a person) holds the GPUs: wait, visibly.
-    heartbeat({ containerName: job.name, phase: `waiting for a free GPU (${choice.waiting})` });
-    await sleep(deps.pollIntervalMs);
-  }
 }
 
 export interface FollowOptions {

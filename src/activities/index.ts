@@ -1,7 +1,9 @@
 import { createDownloadActivities } from './download-outputs.js';
+import { createGpuSlotActivities } from './gpu-slots.js';
 import { asActivity } from './map-errors.js';
 import { createContainerActivities } from './run-container.js';
 import { createRunRecordActivities } from './run-records.js';
+import { createSchedulerHub } from './scheduler-hub.js';
 import { createUploadActivities } from './upload-inputs.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -9,12 +11,16 @@ export type { ActivityDeps, GpuHost } from './deps.js';
 export type { UploadStats } from './run-records.js';
 export type { ContainerResult } from './run-container.js';
 export type { JobRef } from './job-context.js';
+export type { GpuLease, SlotRequest } from './gpu-slots.js';
 
 export function createActivities(deps: ActivityDeps) {
+  // One per worker process: the in-process side of the GPU queue, woken when a container here frees its slot.
+  const hub = createSchedulerHub(deps);
   const activities = {
     ...createRunRecordActivities(deps),
+    ...createGpuSlotActivities(deps, hub),
     ...createUploadActivities(deps),
-    ...createContainerActivities(deps),
+    ...createContainerActivities(deps, hub.wake),
     ...createDownloadActivities(deps),
   };
   return Object.fromEntries(

@@ -7,7 +7,11 @@ import { findModelType, hostServes, hostSettingsFor, type JobItem, type JobPlan,
 import { localRunDir, requireHost, type ActivityDeps, type GpuHost } from './deps.js';
 
 /** One container's work: a single run is a job of one (its key is the run id); a batch segment is `<batch>-<n>`. */
-export interface JobRef { jobKey: string; modelType: string; runIds: string[]; host: string }
+export interface JobRef {
+  jobKey: string; modelType: string; runIds: string[]; host: string;
+  /** The GPU devices its lease holds on the host (absent only while planning, before a lease). */
+  devices?: number[];
+}
 
 export interface LoadedJob {
   ref: JobRef;

@@ -1,6 +1,7 @@
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { releaseGpuJob } from '../db/queries/gpu-queue.js';
 import { addRunEvent, markRunRunning, updateRunProgress } from '../db/queries/runs.js';
 import { classifyContainerFailure } from '../gpu/classify-failure.js';
 import { stopContainer } from '../gpu/docker.js';
@@ -15,7 +16,7 @@ import { launchWithHfCache } from './hf-cache.js';
 
 export interface ContainerResult { containerName: string; exitCode: number; attached: boolean; outcomes: ItemOutcome[] }
 
-export function createContainerActivities(deps: ActivityDeps) {
+export function createContainerActivities(deps: ActivityDeps, onRelease: () => void = () => {}) {
   return {
     /**
      * Starts the job's container or re-attaches to it, follows it to the end, and says how each of its runs ended.
@@ -30,7 +31,7 @@ export function createContainerActivities(deps: ActivityDeps) {
       const { launch, missing } = await launchWithHfCache(host, plan);
       const { attached } = await startOrAttach(deps, host, {
         name, runId: ref.jobKey, runIds: ref.runIds, modelType: ref.modelType, logPath: plan.logPath, launch, env: job.env,
-      }, plan.gpus);
+      }, leasedDevices(ref, plan.gpus));
       if (!attached && missing.length > 0) {
         for (const runId of ref.runIds) {
           await addRunEvent(deps.db, { runId, stage: 'starting', progress: 0.05, message: `fetching ${missing.join(', ')} into ${host.config.name}'s Hugging Face cache (once; later jobs run offline)` });
@@ -76,6 +77,8 @@ export function createContainerActivities(deps: ActivityDeps) {
           return { phase, progress: current.progress };
         },
       });
+      // The container has exited: its GPUs go to the next job in the queue now, not after the download.
+      if (await releaseGpuJob(deps.db, ref.jobKey)) onRelease();
       const log = await readFile(localLog, 'utf8').catch(() => '');
       const outcomes = model.assessJob(
         { plan, exitCode: state.exitCode, oomKilled: state.oomKilled, log, outputNames: await listOutputNames(host, layout.abs.outputsDir) },
@@ -97,6 +100,13 @@ export function createContainerActivities(deps: ActivityDeps) {
       await stopContainer(transport, config.docker, input.containerName);
     },
   };
+}
+
+function leasedDevices(ref: JobRef, count: number): number[] {
+  if (!ref.devices || ref.devices.length !== count) {
+    throw ApplicationFailure.nonRetryable(`job ${ref.jobKey} needs a lease of ${count} GPU(s) before its container starts (got ${ref.devices?.length ?? 0})`, 'internal');
+  }
+  return ref.devices;
 }
 
 /** The host's setting for the model type, else what the model says its plan needs, else the configured one. */

@@ -13,7 +13,7 @@ export interface FollowUpRun {
   executionConfig: Record<string, unknown>;
   parentRunId?: string;
   workflowId: string;
-  gpuHost: string;
+  gpuHost?: string;
 }
 
 export function createRunRecordActivities(deps: ActivityDeps) {

@@ -7,7 +7,7 @@ import { findModelType, type ModelType } from '../models/index.js';
 import type { BatchInput } from '../workflows/types.js';
 import { asRunColumns, runFieldsSchema, type RunFields } from './run-fields.js';
 import { startWorkflow } from './start-workflow.js';
-import { parse, pickHost, pipelineTimeouts, requirePrompt, workflowIdForBatch, type ClientDeps } from './runs.js';
+import { parse, pinHost, pipelineTimeouts, requirePrompt, workflowIdForBatch, type ClientDeps } from './runs.js';
 
 export interface StartBatchRequest {
   /** Any model type that starts from a prompt; `transfer` by default. */
@@ -38,22 +38,22 @@ export async function startBatch(deps: ClientDeps, request: StartBatchRequest): 
     model.checkPrompt?.(prompt, resolved);
     return resolved;
   });
-  const host = await pickHost(deps, request.host, [model.name]);
+  const host = pinHost(deps, request.host, [model.name]);
   const fields = parse((input: unknown) => runFieldsSchema.parse(input), request.fields ?? {});
 
   const batchId = newBatchId();
   const workflowId = workflowIdForBatch(batchId);
-  const { batch, runs } = await insertBatchWithRuns(deps.db, { id: batchId, options: { host, modelType: model.name, params: request.params ?? {} } },
+  const { batch, runs } = await insertBatchWithRuns(deps.db, { id: batchId, options: { ...(host ? { host } : {}), modelType: model.name, params: request.params ?? {} } },
     prompts.map((prompt, i) => ({
       id: newRunId(), promptId: prompt.id, modelType: model.name, status: 'pending' as const, executionConfig: configs[i]!,
-      batchId, batchIndex: i, workflowId, gpuHost: host, ...asRunColumns(fields),
+      batchId, batchIndex: i, workflowId, ...(host ? { gpuHost: host } : {}), ...asRunColumns(fields),
     })));
   const input: BatchInput = {
-    batchId, modelType: model.name, runIds: runs.map((r) => r.id), groups: groupForContainers(model, runs), host, timeouts: pipelineTimeouts(deps.config),
+    batchId, modelType: model.name, runIds: runs.map((r) => r.id), groups: groupForContainers(model, runs), ...(host ? { host } : {}), timeouts: pipelineTimeouts(deps.config),
   };
   await startWorkflow(deps.temporal, deps.config, {
-    workflowType: 'runBatch', workflowId, input, runId: runs[0]!.id, promptId: prompts[0]!.id, modelType: model.name, host,
-    summary: `${model.name} batch of ${runs.length} · ${prompts.map((p) => `"${p.name}"`).slice(0, 4).join(', ')}${prompts.length > 4 ? ', …' : ''} on ${host}`,
+    workflowType: 'runBatch', workflowId, input, runId: runs[0]!.id, promptId: prompts[0]!.id, modelType: model.name, ...(host ? { host } : {}),
+    summary: `${model.name} batch of ${runs.length} · ${prompts.map((p) => `"${p.name}"`).slice(0, 4).join(', ')}${prompts.length > 4 ? ', …' : ''} on ${host ?? 'any host that serves it'}`,
   }).catch(async (error: unknown) => {
     const message = `could not start the workflow: ${(error as Error).message}`;
     for (const run of runs) await failRun(deps.db, run.id, { kind: 'internal', message });

@@ -2,9 +2,10 @@ import { InputError, NotFoundError } from '../core/input-error.js';
 import { isEntityId } from '../db/ids.js';
 import { findBatch, listBatchRuns } from '../db/queries/batches.js';
 import { findRun } from '../db/queries/runs.js';
+import { isOpenRunStatus } from '../db/schema.js';
 import { workflowIdForBatch, workflowIdForRun, type ClientDeps } from './runs.js';
 
-const isOpen = (status: string) => status === 'pending' || status === 'running';
+const isOpen = isOpenRunStatus;
 
 /**
  * Asks the pipeline driving a run (or a batch) to cancel. The workflow stops the container and marks the runs

@@ -36,17 +36,9 @@ export async function retryRun(deps: ClientDeps, request: RetryRunRequest): Prom
       throw new InputError(`${model.name} run ${source.id} cannot be retried: its source run ${parent.id} is ${parent.status}, not completed`);
     }
   }
-  const host = request.host ?? retryHost(deps, source);
+  const host = request.host;
   return startRun(deps, {
     modelType: model.name, params: source.executionConfig, retryOfRunId: source.id, ...(host !== undefined ? { host } : {}),
     ...(model.startsFrom === 'prompt' ? { promptId: source.promptId } : { sourceRunId: source.parentRunId! }),
   });
-}
-
-/** The run's own host, as long as it is still configured; otherwise the caller has to name one. */
-function retryHost(deps: ClientDeps, source: Run): string | undefined {
-  if (source.gpuHost === null) return undefined;
-  if (deps.config.hosts.some((h) => h.name === source.gpuHost)) return source.gpuHost;
-  const known = deps.config.hosts.map((h) => h.name).join(', ') || 'none';
-  throw new InputError(`run ${source.id} ran on GPU host "${source.gpuHost}", which is no longer configured; name another host (known: ${known})`);
 }

@@ -5,7 +5,7 @@ import { InputError, NotFoundError } from '../core/input-error.js';
 import type { Db } from '../db/client.js';
 import { isEntityId, newRunId } from '../db/ids.js';
 import { findPrompt } from '../db/queries/prompts.js';
-import { countOpenRunsByHost, failRun, findRun, insertRun } from '../db/queries/runs.js';
+import { failRun, findRun, insertRun } from '../db/queries/runs.js';
 import type { Prompt, Run } from '../db/schema.js';
 import { hostServes } from '../models/index.js';
 import type { PipelineInput, PipelineTimeouts, StepSpec } from '../workflows/types.js';
@@ -34,7 +34,8 @@ export async function waitForRun(deps: ClientDeps, runId: string): Promise<Run> 
 
 export interface PipelineStart {
   prompt: Prompt;
-  host: string;
+  /** `--host`; absent, each step takes the first free GPU slot on any host that serves it. */
+  host?: string;
   modelType: string;
   executionConfig: Record<string, unknown>;
   parentRunId?: string;
@@ -51,18 +52,18 @@ export async function startPipeline(deps: ClientDeps, start: PipelineStart): Pro
   const workflowId = workflowIdForRun(runId);
   const run = await insertRun(deps.db, {
     id: runId, promptId: start.prompt.id, modelType: start.modelType, status: 'pending', executionConfig: start.executionConfig,
-    workflowId, gpuHost: start.host, ...(start.parentRunId ? { parentRunId: start.parentRunId } : {}),
+    workflowId, ...(start.host ? { gpuHost: start.host } : {}), ...(start.parentRunId ? { parentRunId: start.parentRunId } : {}),
     ...(start.retryOfRunId ? { retryOfRunId: start.retryOfRunId } : {}), ...asRunColumns(start.fields ?? {}),
   });
   const input: PipelineInput = {
-    runId, modelType: start.modelType, promptId: start.prompt.id, promptName: start.prompt.name, host: start.host,
+    runId, modelType: start.modelType, promptId: start.prompt.id, promptName: start.prompt.name, ...(start.host ? { host: start.host } : {}),
     timeouts: pipelineTimeouts(deps.config), ...(start.then?.length ? { then: start.then } : {}),
   };
   const steps = [start.modelType, ...(start.then ?? []).map((s) => s.modelType)].join(' → ');
   try {
     await startWorkflow(deps.temporal, deps.config, {
-      workflowType: 'runModel', workflowId, input, runId, promptId: start.prompt.id, modelType: start.modelType, host: start.host,
-      summary: `${steps} · "${start.prompt.name}" (${start.prompt.id}) on ${start.host}${start.retryOfRunId ? ` · retry of ${start.retryOfRunId}` : ''}`,
+      workflowType: 'runModel', workflowId, input, runId, promptId: start.prompt.id, modelType: start.modelType, ...(start.host ? { host: start.host } : {}),
+      summary: `${steps} · "${start.prompt.name}" (${start.prompt.id}) on ${start.host ?? 'any host that serves it'}${start.retryOfRunId ? ` · retry of ${start.retryOfRunId}` : ''}`,
       details: `Prompt: ${start.prompt.promptText.slice(0, 300)}${start.prompt.promptText.length > 300 ? '…' : ''}`,
     });
   } catch (error) {
@@ -93,8 +94,11 @@ export function parse<I, O>(resolve: (input: I) => O, input: I): O {
   }
 }
 
-/** The requested host, or the configured host serving every model type with the fewest open runs (work spreads). */
-export async function pickHost(deps: ClientDeps, requested: string | undefined, modelTypes: string[] = []): Promise<string> {
+/**
+ * The requested host, checked (configured, and serving every model type), or undefined: then the run is not bound
+ * to a host until a GPU slot frees on one (at least one configured host must serve the model types).
+ */
+export function pinHost(deps: ClientDeps, requested: string | undefined, modelTypes: string[] = []): string | undefined {
   const names = deps.config.hosts.map((h) => h.name);
   const serving = deps.config.hosts.filter((h) => modelTypes.every((m) => hostServes(h, m))).map((h) => h.name);
   if (requested !== undefined) {
@@ -106,9 +110,7 @@ export async function pickHost(deps: ClientDeps, requested: string | undefined, 
   }
   if (names.length === 0) throw new InputError('no GPU host is configured; add a [[hosts]] entry to cosmos.toml');
   if (serving.length === 0) throw new InputError(`no configured GPU host serves ${modelTypes.join(' and ')}; add it to a host's [hosts.models] in cosmos.toml`);
-  if (serving.length === 1) return serving[0]!;
-  const open = await countOpenRunsByHost(deps.db);
-  return serving.reduce((best, name) => ((open.get(name) ?? 0) < (open.get(best) ?? 0) ? name : best));
+  return undefined;
 }
 
 export function pipelineTimeouts(config: Config): PipelineTimeouts {

@@ -5,7 +5,7 @@ import type { Run } from '../db/schema.js';
 import { findModelType, type ModelType } from '../models/index.js';
 import type { StepSpec } from '../workflows/types.js';
 import { runFieldsSchema, type RunFields } from './run-fields.js';
-import { parse, pickHost, requirePrompt, startPipeline, type ClientDeps, type PipelineStart } from './runs.js';
+import { parse, pinHost, requirePrompt, startPipeline, type ClientDeps, type PipelineStart } from './runs.js';
 
 export interface StartRunRequest {
   modelType: string;
@@ -47,9 +47,9 @@ export async function resolveRunStart(deps: ClientDeps, request: StartRunRequest
     then.push({ modelType: next.name, params, from: next.startsFrom === 'prompt' ? 'prompt' : 'run' });
     previous = next;
   }
-  const host = await pickHost(deps, request.host ?? source?.gpuHost ?? undefined, [model.name, ...then.map((s) => s.modelType)]);
+  const host = pinHost(deps, request.host, [model.name, ...then.map((s) => s.modelType)]);
   return {
-    prompt, host, modelType: model.name, executionConfig, then, fields: parse((input: unknown) => runFieldsSchema.parse(input), request.fields ?? {}),
+    prompt, ...(host ? { host } : {}), modelType: model.name, executionConfig, then, fields: parse((input: unknown) => runFieldsSchema.parse(input), request.fields ?? {}),
     ...(source ? { parentRunId: source.id } : {}), ...(request.retryOfRunId ? { retryOfRunId: request.retryOfRunId } : {}),
   };
 }

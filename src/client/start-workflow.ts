@@ -9,7 +9,8 @@ export interface WorkflowStart {
   runId: string;
   promptId: string;
   modelType: string;
-  host: string;
+  /** A pinned host; otherwise the workflow sets the attribute when a host takes the job. */
+  host?: string;
   summary: string;
   details?: string;
 }
@@ -28,7 +29,7 @@ export async function startWorkflow(temporal: Client, config: Config, start: Wor
       { key: CosmosPromptId, value: start.promptId },
       { key: CosmosModelType, value: start.modelType },
       { key: CosmosStatus, value: 'pending' },
-      { key: CosmosGpuHost, value: start.host },
+      ...(start.host ? [{ key: CosmosGpuHost, value: start.host }] : []),
     ],
     staticSummary: start.summary,
     ...(start.details ? { staticDetails: start.details } : {}),

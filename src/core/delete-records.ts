@@ -6,7 +6,7 @@ import { isEntityId } from '../db/ids.js';
 import { deleteRecords, listRunsOfPrompt } from '../db/queries/maintenance.js';
 import { findPrompt } from '../db/queries/prompts.js';
 import { findRun } from '../db/queries/runs.js';
-import type { Run } from '../db/schema.js';
+import { isOpenRunStatus, type Run } from '../db/schema.js';
 import { InputError, NotFoundError } from './input-error.js';
 
 export interface DeletionTarget { kind: 'prompt' | 'run'; id: string }
@@ -42,7 +42,7 @@ export async function planDeletion(db: Db, dataDir: string, target: DeletionTarg
   return {
     target, prompts, directories,
     runs: runs.map((run) => ({ id: run.id, modelType: run.modelType, status: run.status })),
-    openRunIds: runs.filter((run) => run.status === 'pending' || run.status === 'running').map((run) => run.id),
+    openRunIds: runs.filter((run) => isOpenRunStatus(run.status)).map((run) => run.id),
   };
 }
 

@@ -1,10 +1,14 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, check, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex,
+  bigint, boolean, check, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
-export const runStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+/** pending: written, no workflow step yet · queued: waiting for a GPU slot · running: holds a slot (upload, GPU, download). */
+export const runStatuses = ['pending', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof runStatuses)[number];
+/** Statuses of a run that has not ended. */
+export const openRunStatuses = ['pending', 'queued', 'running'] as const satisfies readonly RunStatus[];
+export const isOpenRunStatus = (status: string) => (openRunStatuses as readonly string[]).includes(status);
 
 export const runStages = ['queued', 'uploading', 'starting', 'generating', 'downloading', 'verifying'] as const;
 export type RunStage = (typeof runStages)[number];
@@ -99,6 +103,8 @@ export const runs = pgTable('runs', {
   /** The failed or cancelled run this one retries (`cosmos retry`). */
   retryOfRunId: text('retry_of_run_id'),
   rating: smallint('rating'),
+  /** Higher goes first in the GPU queue; equal priorities go in submission order. */
+  priority: integer('priority').notNull().default(0),
   ...timestamps,
   startedAt: timestamp('started_at', { withTimezone: true }),
   completedAt: timestamp('completed_at', { withTimezone: true }),
@@ -117,6 +123,7 @@ export const runs = pgTable('runs', {
   index('runs_completed_durations_idx').on(t.modelType, t.createdAt, t.startedAt, t.completedAt).where(sql`${t.status} = 'completed'`),
   index('runs_id_trgm_idx').using('gin', t.id.op('gin_trgm_ops')),
   check('runs_progress_range', sql`${t.progress} >= 0 and ${t.progress} <= 1`),
+  check('runs_priority_range', sql`${t.priority} between -100 and 100`),
   check('runs_rating_range', sql`${t.rating} is null or (${t.rating} between 1 and 5)`),
   check('runs_failed_has_message', sql`${t.status} <> 'failed' or ${t.errorMessage} is not null`),
   check('runs_terminal_has_completed_at',
@@ -165,9 +172,53 @@ export const runDailyFailures = pgTable('run_daily_failures', {
   runs: bigint('runs', { mode: 'number' }).notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.day, t.failureKind] })]);
 
+/**
+ * The GPU queue: one row per job (a run, or a batch segment) from the moment it waits for a slot until its container
+ * has exited. `host` and `devices` are set when a slot is granted (the lease); the row is deleted on release.
+ */
+export const gpuJobs = pgTable('gpu_jobs', {
+  jobKey: text('job_key').primaryKey(),
+  modelType: text('model_type').notNull(),
+  runIds: jsonb('run_ids').$type<string[]>().notNull(),
+  workflowId: text('workflow_id'),
+  priority: integer('priority').notNull().default(0),
+  /** Hosts that can serve the job, in configuration order, each with the GPUs the job takes there. */
+  candidates: jsonb('candidates').$type<Array<{ host: string; gpus: number }>>().notNull(),
+  enqueuedAt: timestamp('enqueued_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Why a waiting job has no slot yet, as of the last scheduling pass. */
+  waitingFor: text('waiting_for'),
+  host: text('host'),
+  devices: jsonb('devices').$type<number[]>(),
+  leasedAt: timestamp('leased_at', { withTimezone: true }),
+}, (t) => [index('gpu_jobs_waiting_idx').on(t.priority, t.enqueuedAt).where(sql`${t.host} is null`)]);
+
+/** One row per leased device: the primary key is what makes a double-booked GPU impossible, whatever the workers do. */
+export const gpuLeasedDevices = pgTable('gpu_leased_devices', {
+  host: text('host').notNull(),
+  device: integer('device').notNull(),
+  jobKey: text('job_key').notNull().references(() => gpuJobs.jobKey, { onDelete: 'cascade' }),
+}, (t) => [primaryKey({ columns: [t.host, t.device] })]);
+
+/**
+ * What operators set on a host (`*`: the whole queue) and what the scheduler learnt about it: paused (no new
+ * leases), drained (no new leases until undrained), unreachable since, and devices found busy with work not ours.
+ */
+export const gpuHostControls = pgTable('gpu_host_controls', {
+  host: text('host').primaryKey(),
+  paused: boolean('paused').notNull().default(false),
+  drained: boolean('drained').notNull().default(false),
+  unreachableSince: timestamp('unreachable_since', { withTimezone: true }),
+  unreachableError: text('unreachable_error'),
+  /** Devices to leave alone until the time given (ms since the epoch), with the reason, e.g. a foreign process. */
+  blocked: jsonb('blocked').$type<Array<{ device: number; until: number; reason: string }>>().notNull().default([]),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export type Prompt = typeof prompts.$inferSelect;
 export type NewPrompt = typeof prompts.$inferInsert;
 export type Run = typeof runs.$inferSelect;
 export type NewRun = typeof runs.$inferInsert;
 export type RunEvent = typeof runEvents.$inferSelect;
 export type Batch = typeof batches.$inferSelect;
+export type GpuJob = typeof gpuJobs.$inferSelect;
+export type GpuHostControl = typeof gpuHostControls.$inferSelect;

@@ -2,6 +2,7 @@ import type { GpuHostConfig } from '../config.js';
 import type { Db } from '../db/client.js';
 import { findReferencedSha256, listRunsOfJobs, type JobRunState } from '../db/queries/cleanup.js';
 import { batchJobKey, listJobsAndCache, listOurContainers, runJobKey } from './host-leftovers.js';
+import { isOpenRunStatus } from '../db/schema.js';
 import { HostUnreachableError } from './remote-command-error.js';
 import type { GpuHostTransport } from './transport.js';
 
@@ -152,7 +153,7 @@ function judgeJobs(keys: string[], runs: JobRunState[]): Map<string, JobVerdict>
     const batchId = batchJobKey.exec(key)?.[1];
     const members = batchId ? runs.filter((r) => r.batchId === batchId) : runs.filter((r) => r.id === key && runJobKey.test(key));
     if (members.length === 0) verdicts.set(key, { verdict: 'unknown' });
-    else if (members.some((r) => r.status === 'pending' || r.status === 'running')) verdicts.set(key, { verdict: 'open' });
+    else if (members.some((r) => isOpenRunStatus(r.status))) verdicts.set(key, { verdict: 'open' });
     else if (members.some((r) => r.status === 'completed' && !r.hasOutputs)) verdicts.set(key, { verdict: 'unverified' });
     else {
       const last = Math.max(...members.map((r) => r.completedAt?.getTime() ?? Number.POSITIVE_INFINITY));

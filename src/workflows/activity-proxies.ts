@@ -8,6 +8,14 @@ export const records = proxyActivities<Activities>({
   retry: { initialInterval: '500ms', maximumInterval: '5s' },
 });
 
+/** Waiting for a GPU slot: as long as the queue takes; the heartbeat is what notices a dead worker. */
+export function slotActivities(timeouts: PipelineTimeouts) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '365 days', heartbeatTimeout: timeouts.heartbeat,
+    retry: { initialInterval: timeouts.retryInitial, maximumInterval: timeouts.retryMaximum, nonRetryableErrorTypes: [...jobFailureKinds] },
+  });
+}
+
 export function hostActivities(host: string, timeouts: PipelineTimeouts) {
   const retry = { initialInterval: timeouts.retryInitial, maximumInterval: timeouts.retryMaximum, nonRetryableErrorTypes: [...jobFailureKinds] };
   return {

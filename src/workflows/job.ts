@@ -1,7 +1,8 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
 import type { RunOutputs } from '../db/schema.js';
-import { hostActivities, records } from './activity-proxies.js';
+import { hostActivities, records, slotActivities } from './activity-proxies.js';
 import type { OpenWork } from './pipeline.js';
+import { CosmosGpuHost } from './search-attributes.js';
 
 /** A call-site label for the Web UI timeline; every other option comes from the proxy. */
 const summary = (text: string) => ({ summary: text }) as ActivityOptions;
@@ -9,13 +10,13 @@ const summary = (text: string) => ({ summary: text }) as ActivityOptions;
 export interface JobOutcome { completed: Map<string, RunOutputs>; failed: Map<string, { kind: string; message: string }> }
 
 /**
- * Runs N runs of one model type through the same steps (a single run is a job of one): upload (the runs start
- * running) → wait for a GPU slot → start or attach the container and follow it → download and verify what
- * finished (those runs complete). Each run is settled as it ends. When a guardrail block stopped the container at an item, the items after it run in a new container;
+ * Runs N runs of one model type through the same steps (a single run is a job of one): wait in the GPU queue for a
+ * lease on any host that serves the model (or the pinned one) → upload (the runs start running) → start or attach
+ * the container and follow it (its exit frees the lease) → download and verify what finished (those runs complete). Each run is settled as it ends. When a guardrail block stopped the container at an item, the items after it run in a new container;
  * any other failure would hit them too, so they are reported, not retried blindly.
  */
 export async function runJob(work: OpenWork, modelType: string, runIds: string[], keyOf: (segment: number) => string, batchId?: string): Promise<JobOutcome> {
-  const { io, gpu } = hostActivities(work.host, work.timeouts);
+  const slots = slotActivities(work.timeouts);
   const outcome: JobOutcome = { completed: new Map(), failed: new Map() };
   const fail = async (runId: string, kind: string, message: string) => {
     await records.recordRunFailed({ runId, kind: kind as never, message });
@@ -24,13 +25,23 @@ export async function runJob(work: OpenWork, modelType: string, runIds: string[]
   };
   let remaining = [...runIds];
   for (let segment = 0; remaining.length > 0; segment += 1) {
-    const job = { jobKey: keyOf(segment), modelType, runIds: remaining, host: work.host };
+    const jobKey = keyOf(segment);
     const label = runIds.length > 1 ? `container ${segment + 1}: ` : '';
-    work.containerName = `cosmos-${modelType}-${job.jobKey}`;
-    work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'}`);
-    const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${job.jobKey} to ${work.host}`), [{ ...job, ...(batchId ? { batchId } : {}) }]);
+    work.jobKey = jobKey;
     work.describe(`${label}queued for a GPU`);
-    const result = await gpu.runJobContainer.executeWithOptions(summary(`${modelType} container for ${job.jobKey} on ${work.host}`), [job]);
+    const lease = await slots.acquireGpuSlot.executeWithOptions(summary(`wait for a GPU slot for ${jobKey}`), [
+      { jobKey, modelType, runIds: remaining, ...(work.pinnedHost ? { pinnedHost: work.pinnedHost } : {}) }]);
+    work.host = lease.host;
+    upsertSearchAttributes([{ key: CosmosGpuHost, value: lease.host }]);
+    const { io, gpu } = hostActivities(lease.host, work.timeouts);
+    const job = { jobKey, modelType, runIds: remaining, host: lease.host, devices: lease.devices };
+    work.containerName = `cosmos-${modelType}-${job.jobKey}`;
+    work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'} (GPU ${lease.devices.join(', ')})`);
+    const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${job.jobKey} to ${lease.host}`), [{ ...job, ...(batchId ? { batchId } : {}) }]);
+    work.describe(`${label}generating on GPU ${lease.devices.join(', ')}`);
+    const result = await gpu.runJobContainer.executeWithOptions(summary(`${modelType} container for ${job.jobKey} on ${lease.host}`), [job]);
+    // The container has exited and released its lease; a failure path releases it in driveRuns.
+    work.jobKey = null;
     const completed = result.outcomes.filter((o) => o.status === 'completed').map((o) => o.runId);
     if (completed.length > 0) {
       work.describe(`${label}downloading ${completed.length > 1 ? `${completed.length} items` : 'outputs'}`);

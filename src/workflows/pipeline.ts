@@ -7,11 +7,22 @@ import { showProgressInDetails } from './progress.js';
 import { CosmosStatus } from './search-attributes.js';
 import { jobFailureKinds, type PipelineTimeouts } from './types.js';
 
-/** The runs a workflow has not settled yet, and the container working on them now. */
-export interface OpenWork { host: string; timeouts: PipelineTimeouts; runIds: Set<string>; containerName: string | null; describe(text: string): void }
+/**
+ * The runs a workflow has not settled yet; the job working on them now (its place in the GPU queue or its lease)
+ * and its container; the host it was leased (or the pinned one).
+ */
+export interface OpenWork {
+  pinnedHost: string | undefined;
+  host: string | null;
+  timeouts: PipelineTimeouts;
+  runIds: Set<string>;
+  jobKey: string | null;
+  containerName: string | null;
+  describe(text: string): void;
+}
 
-export function openWork(host: string, timeouts: PipelineTimeouts, runIds: string[], describe: (text: string) => void): OpenWork {
-  return { host, timeouts, runIds: new Set(runIds), containerName: null, describe };
+export function openWork(pinnedHost: string | undefined, timeouts: PipelineTimeouts, runIds: string[], describe: (text: string) => void): OpenWork {
+  return { pinnedHost, host: pinnedHost ?? null, timeouts, runIds: new Set(runIds), jobKey: null, containerName: null, describe };
 }
 
 /**
@@ -20,7 +31,7 @@ export function openWork(host: string, timeouts: PipelineTimeouts, runIds: strin
  * working and marks the open runs cancelled. `settle` runs last either way (a batch's status).
  */
 export async function driveRuns<T>(work: OpenWork, steps: () => Promise<T>, settle: () => Promise<string | null> = async () => null): Promise<T> {
-  showProgressInDetails(work.host);
+  showProgressInDetails(() => work.host ?? 'the GPU queue');
   try {
     upsertSearchAttributes([{ key: CosmosStatus, value: 'running' }]);
     const result = await steps();
@@ -31,7 +42,9 @@ export async function driveRuns<T>(work: OpenWork, steps: () => Promise<T>, sett
   } catch (error) {
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(async () => {
-        if (work.containerName) await hostActivities(work.host, work.timeouts).control.stopJobContainer({ host: work.host, containerName: work.containerName });
+        if (work.containerName && work.host) await hostActivities(work.host, work.timeouts).control.stopJobContainer({ host: work.host, containerName: work.containerName });
+        // Only once its container has stopped may the job's devices go to another.
+        if (work.jobKey) await records.releaseGpuSlot({ jobKey: work.jobKey });
         for (const runId of work.runIds) await records.recordRunFailed({ runId, kind: 'cancelled', message: 'cancelled by the user' });
         await settle();
         upsertSearchAttributes([{ key: CosmosStatus, value: 'cancelled' }]);
@@ -40,6 +53,7 @@ export async function driveRuns<T>(work: OpenWork, steps: () => Promise<T>, sett
       throw error;
     }
     const { kind, message } = describeFailure(error);
+    if (work.jobKey) await records.releaseGpuSlot({ jobKey: work.jobKey });
     for (const runId of work.runIds) await records.recordRunFailed({ runId, kind, message });
     await settle();
     upsertSearchAttributes([{ key: CosmosStatus, value: 'failed' }]);
@@ -61,4 +75,4 @@ export function describeFailure(error: unknown): { kind: FailureKind; message: s
   return { kind: 'internal', message: (cause as Error | undefined)?.message ?? String(error) };
 }
 
-export const showDetails = (text: string, subject: string, host: string) => setCurrentDetails(`**${text}** · ${subject} on \`${host}\``);
+export const showDetails = (text: string, subject: string, host: string | null) => setCurrentDetails(`**${text}** · ${subject}${host ? ` on \`${host}\`` : ''}`);

@@ -14,7 +14,7 @@ const nextRunId = () => `rs_${uuid4().replaceAll('-', '')}`;
 /** One run of any model type, then the steps after it, each on what the one before produced. */
 export async function runModel(input: PipelineInput): Promise<PipelineResult> {
   const current = { runId: input.runId, modelType: input.modelType };
-  const work = openWork(input.host, input.timeouts, [input.runId], (text) => showDetails(text, `${current.modelType} run \`${current.runId}\``, input.host));
+  const work: OpenWork = openWork(input.host, input.timeouts, [input.runId], (text) => showDetails(text, `${current.modelType} run \`${current.runId}\``, work.host));
   return driveRuns(work, async () => {
     const runIds = [input.runId];
     let outputs = await runStep(work, current.runId, current.modelType);
@@ -23,7 +23,7 @@ export async function runModel(input: PipelineInput): Promise<PipelineResult> {
       // A model that writes a new prompt (enhance) hands it on; one that writes a video hands on its run.
       const promptId = outputs.result?.kind === 'text' && outputs.result.promptId ? outputs.result.promptId : input.promptId;
       await records.createFollowUpRun({
-        id: runId, promptId, modelType: step.modelType, executionConfig: step.params, workflowId: workflowInfo().workflowId, gpuHost: input.host,
+        id: runId, promptId, modelType: step.modelType, executionConfig: step.params, workflowId: workflowInfo().workflowId, ...(input.host ? { gpuHost: input.host } : {}),
         ...(step.from === 'run' ? { parentRunId: current.runId } : {}),
       });
       Object.assign(current, { runId, modelType: step.modelType });
@@ -50,8 +50,8 @@ async function runStep(work: OpenWork, runId: string, modelType: string): Promis
  * as it ends; the batch's status follows from its runs.
  */
 export async function runBatch(input: BatchInput): Promise<PipelineResult> {
-  const { batchId, host } = input;
-  const work = openWork(host, input.timeouts, input.runIds, (text) => showDetails(text, `batch \`${batchId}\` of ${input.runIds.length}`, host));
+  const { batchId } = input;
+  const work: OpenWork = openWork(input.host, input.timeouts, input.runIds, (text) => showDetails(text, `batch \`${batchId}\` of ${input.runIds.length}`, work.host));
   return driveRuns(work, async () => {
     // Groups are runs the model can take in one container (same settings, at most its batch size); containers are numbered across them.
     let containers = 0;

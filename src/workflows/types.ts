@@ -15,7 +15,8 @@ export interface PipelineInput {
   modelType: string;
   promptId: string;
   promptName: string;
-  host: string;
+  /** `--host`: every step runs there; otherwise each job takes the first free slot on any host that serves it. */
+  host?: string;
   timeouts: PipelineTimeouts;
   /** Steps after the first (enhance → transfer, transfer → upscale): each starts only when the one before completed. */
   then?: StepSpec[];
@@ -29,7 +30,8 @@ export interface BatchInput {
   runIds: string[];
   /** The runs split into groups one container can take; one group of all when absent. */
   groups?: string[][];
-  host: string;
+  /** `--host`: every container of the batch runs there. */
+  host?: string;
   timeouts: PipelineTimeouts;
 }
 

@@ -87,7 +87,7 @@ export async function summarizeRuns(db: Db, since: Date): Promise<RunAnalytics> 
         union all
         -- Open runs are not in the rollup yet: a run without completed_at is pending or running (a check says so).
         select coalesce(gpu_host, '(none)'), extract(epoch from now() - started_at) from runs
-        where status in ('pending', 'running') and completed_at is null and started_at is not null and created_at >= ${until}
+        where status in ('pending', 'queued', 'running') and completed_at is null and started_at is not null and created_at >= ${until}
       ) parts group by 1 order by 1`),
     db.execute<Record<string, unknown>>(sql`
       select kind, sum(count) as count

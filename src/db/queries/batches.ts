@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { batches, runs, type Batch, type NewRun, type Run, type RunStatus } from '../schema.js';
+import { batches, isOpenRunStatus, runs, type Batch, type NewRun, type Run, type RunStatus } from '../schema.js';
 
 export async function insertBatchWithRuns(db: Db, batch: { id: string; options: Record<string, unknown> }, members: NewRun[]): Promise<{ batch: Batch; runs: Run[] }> {
   return db.transaction(async (tx) => {
@@ -26,7 +26,7 @@ export async function setBatchStatus(db: Db, id: string, status: RunStatus): Pro
 /** A batch is running while any member is open; then completed only if every member completed. */
 export async function settleBatchStatus(db: Db, id: string): Promise<RunStatus> {
   const members = await listBatchRuns(db, id);
-  const status: RunStatus = members.some((r) => r.status === 'pending' || r.status === 'running') ? 'running'
+  const status: RunStatus = members.some((r) => isOpenRunStatus(r.status)) ? 'running'
     : members.every((r) => r.status === 'completed') ? 'completed'
       : members.every((r) => r.status === 'cancelled') ? 'cancelled' : 'failed';
   await db.update(batches).set({ status }).where(eq(batches.id, id));

@@ -1,11 +1,11 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import {
-  runEvents, runs, type FailureKind, type NewRun, type Run, type RunEvent, type RunOutputs, type RunStage,
+  openRunStatuses, runEvents, runs, type FailureKind, type NewRun, type Run, type RunEvent, type RunOutputs, type RunStage,
 } from '../schema.js';
 import { preparedOnce } from './prepared.js';
 
-const openStatuses = ['pending', 'running'] as const;
+const openStatuses = openRunStatuses;
 
 export async function insertRun(db: Db, run: NewRun): Promise<Run> {
   const [row] = await db.insert(runs).values(run).returning();
@@ -24,7 +24,14 @@ export async function findRun(db: Db, id: string): Promise<Run | undefined> {
 }
 
 
-/** pending → running (idempotent: a running run just gets the new fields). Terminal runs are left alone. */
+/** Waiting for a GPU slot (again, for a batch's later container); terminal runs are left alone. */
+export async function markRunQueued(db: Db, id: string, fields: { workflowId?: string } = {}): Promise<void> {
+  await db.update(runs)
+    .set({ ...fields, status: 'queued', stage: 'queued', updatedAt: sql`now()` })
+    .where(and(eq(runs.id, id), inArray(runs.status, openStatuses)));
+}
+
+/** pending or queued → running (idempotent: a running run just gets the new fields). Terminal runs are left alone. */
 export async function markRunRunning(
   db: Db, id: string, fields: { workflowId?: string; gpuHost?: string; containerName?: string; stage: RunStage },
 ): Promise<Run | undefined> {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertDeletable, executeDeletion, planDeletion, type DeletionPlan } from '../../../core/delete-records.js';
 import { findRun } from '../../../db/queries/runs.js';
+import { isOpenRunStatus } from '../../../db/schema.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { confirmOrRefuse } from '../confirm.js';
@@ -64,7 +65,7 @@ async function cancelAndSettle(ctx: CliContext, runIds: string[]): Promise<void>
   const deadline = Date.now() + 30_000;
   while (cancelling.length > 0 && Date.now() < deadline) {
     const runs = await Promise.all(cancelling.map((id) => findRun(ctx.db, id)));
-    if (runs.every((run) => !run || (run.status !== 'pending' && run.status !== 'running'))) return;
+    if (runs.every((run) => !run || !isOpenRunStatus(run.status))) return;
     await sleep(500);
   }
 }

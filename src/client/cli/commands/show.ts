@@ -5,7 +5,7 @@ import { findBatch, listBatchRuns } from '../../../db/queries/batches.js';
 import { listChildRuns, listRunsOfPrompt } from '../../../db/queries/maintenance.js';
 import { findPrompt } from '../../../db/queries/prompts.js';
 import { findRun, listRetriesOfRun, listRunEvents } from '../../../db/queries/runs.js';
-import type { Prompt, Run } from '../../../db/schema.js';
+import { isOpenRunStatus, type Prompt, type Run } from '../../../db/schema.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -98,7 +98,7 @@ async function showRun(id: string, ctx: CliContext, out: Output, json: boolean):
 }
 
 export async function printRun(run: Run, ctx: CliContext, out: Output, prompt?: Prompt): Promise<void> {
-  const progress = run.status === 'running' || run.status === 'pending' ? ` ${run.stage ?? 'waiting'} ${Math.round(run.progress * 100)}%` : '';
+  const progress = isOpenRunStatus(run.status) ? ` ${run.stage ?? 'waiting'} ${Math.round(run.progress * 100)}%` : '';
   out.line(`${out.bold(run.id)} ${run.modelType} ${formatStatus(run.status, out)}${progress}`);
   out.line(`  prompt: ${run.promptId}${prompt ? ` (${prompt.name})` : ''}   host: ${run.gpuHost ?? '-'}   container: ${run.containerName ?? '-'}`);
   const times = [['created', run.createdAt], ['started', run.startedAt], ['finished', run.completedAt]] as const;

@@ -1,0 +1,111 @@
+import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { blockDevice, enqueueGpuJob, findGpuJob, markHostReachable, markHostUnreachable, releaseGpuJob, requeueGpuJob } from '../db/queries/gpu-queue.js';
+import { addRunEvent, markRunQueued } from '../db/queries/runs.js';
+import { containerNameFor } from '../gpu/docker.js';
+import { listOurContainers } from '../gpu/gpu-allocation.js';
+import { foreignBusyGpus, GpuReadingError, readGpuOccupancy } from '../gpu/gpu-occupancy.js';
+import { HostUnreachableError, RemoteCommandError } from '../gpu/remote-command-error.js';
+import { findModelType, hostServes } from '../models/index.js';
+import { type ActivityDeps } from './deps.js';
+import { loadJob } from './job-context.js';
+import { createProgressReporter } from './progress-reporter.js';
+import type { SchedulerHub } from './scheduler-hub.js';
+
+export interface SlotRequest { jobKey: string; modelType: string; runIds: string[]; /** `--host`: only this host. */ pinnedHost?: string }
+export interface GpuLease { host: string; devices: number[] }
+
+/** A device found busy with work that is not ours is left out of scheduling for this long, then looked at again. */
+const blockedForMs = 30_000;
+
+export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
+  return {
+    /**
+     * Puts the job in the one GPU queue every worker shares and waits, heartbeating its place, until a scheduling
+     * pass leases it devices on a host that can serve it. The lease is checked against the host itself (containers
+     * we did not lease, compute processes that are not ours) before it is used; a bad one is given back and the job
+     * waits again in the same place. Idempotent: a retry finds the job's row, waiting or leased.
+     */
+    async acquireGpuSlot(request: SlotRequest): Promise<GpuLease> {
+      const workflowId = activityInfo().workflowExecution?.workflowId;
+      let row = await findGpuJob(deps.db, request.jobKey);
+      if (!row) {
+        const candidates = await candidateHosts(deps, request);
+        row = await enqueueGpuJob(deps.db, { ...request, candidates, ...(workflowId ? { workflowId } : {}) });
+        for (const runId of request.runIds) {
+          await markRunQueued(deps.db, runId, workflowId ? { workflowId } : {});
+          await addRunEvent(deps.db, { runId, stage: 'queued', progress: 0, message: `waiting for a GPU slot (${candidates.map((c) => c.host).join(' or ')})` });
+        }
+      }
+      const report = createProgressReporter(deps);
+      for (;;) {
+        const leased = row?.host ? row : await hub.waitForGrant(request.jobKey, (waiting, place) => {
+          heartbeat({ phase: 'queued', position: place?.position ?? null, waitingFor: place?.reason ?? waiting.waitingFor });
+          for (const runId of request.runIds) void report(runId, `queued${place ? ` #${place.position}` : ''}`, 0);
+        }, cancellationSignal());
+        if (!leased?.host || !leased.devices) throw ApplicationFailure.nonRetryable(`job ${request.jobKey} left the GPU queue while it waited`, 'internal');
+        const problem = await checkLease(deps, request, leased.host, leased.devices);
+        if (problem === null) return { host: leased.host, devices: leased.devices };
+        await requeueGpuJob(deps.db, request.jobKey, problem);
+        heartbeat({ phase: 'queued', waitingFor: problem });
+        row = undefined;
+      }
+    },
+
+    /** Frees the job's devices for the next job (idempotent); after its container exited, or when its workflow gave up. */
+    async releaseGpuSlot(input: { jobKey: string }): Promise<void> {
+      if (await releaseGpuJob(deps.db, input.jobKey)) hub.wake();
+    },
+  };
+}
+
+/** Hosts of this worker's configuration that serve the model, each with the GPUs the model's plan takes there. */
+async function candidateHosts(deps: ActivityDeps, request: SlotRequest): Promise<Array<{ host: string; gpus: number }>> {
+  const candidates: Array<{ host: string; gpus: number }> = [];
+  for (const [name, host] of deps.hosts) {
+    if (request.pinnedHost !== undefined && name !== request.pinnedHost) continue;
+    if (!hostServes(host.config, request.modelType)) continue;
+    const { plan } = await loadJob(deps, { ...request, host: name });
+    if (plan.gpus <= host.config.gpus.length) candidates.push({ host: name, gpus: plan.gpus });
+  }
+  if (candidates.length === 0) {
+    const where = request.pinnedHost ? `GPU host ${request.pinnedHost}` : 'no configured GPU host';
+    throw ApplicationFailure.nonRetryable(`${where} ${request.pinnedHost ? 'does not serve' : 'serves'} ${request.modelType} (see [hosts.models] in cosmos.toml)`, 'bad_input');
+  }
+  return candidates;
+}
+
+/**
+ * Null when the leased devices are free on the host as far as it can tell, else why not (recorded, so the next
+ * passes leave those devices or the host alone for a while). nvidia-smi that cannot be read does not block.
+ */
+async function checkLease(deps: ActivityDeps, request: SlotRequest, hostName: string, devices: number[]): Promise<string | null> {
+  const host = deps.hosts.get(hostName);
+  if (!host) return `${hostName} is not configured on this worker`;
+  const { config, transport } = host;
+  const ownName = containerNameFor(request.modelType, request.jobKey);
+  try {
+    const containers = await listOurContainers(transport, config.docker);
+    await markHostReachable(deps.db, hostName);
+    const strangers = containers.filter((c) => c.state === 'running' && c.name !== ownName && c.devices.some((d) => devices.includes(d)));
+    for (const c of strangers) {
+      for (const device of c.devices.filter((d) => devices.includes(d))) {
+        await blockDevice(deps.db, hostName, device, Date.now() + blockedForMs, `held by our container ${c.name}, which no lease covers`);
+      }
+    }
+    if (strangers.length > 0) return `${hostName}: GPU ${devices.join(', ')} still in use by ${strangers.map((c) => c.name).join(', ')}`;
+    const ours = new Set(containers.filter((c) => c.state === 'running').flatMap((c) => c.devices));
+    let blocked = new Map<number, string>();
+    try {
+      blocked = foreignBusyGpus(await readGpuOccupancy(transport, config.nvidia_smi), ours, findModelType(request.modelType).minFreeGpuMemoryMiB);
+    } catch (error) {
+      if (!(error instanceof RemoteCommandError || error instanceof GpuReadingError)) throw error;
+    }
+    const hit = devices.filter((d) => blocked.has(d));
+    for (const device of hit) await blockDevice(deps.db, hostName, device, Date.now() + blockedForMs, blocked.get(device)!);
+    return hit.length > 0 ? `${hostName}: ${hit.map((d) => `GPU ${d}: ${blocked.get(d)}`).join('; ')}` : null;
+  } catch (error) {
+    if (!(error instanceof HostUnreachableError)) throw error;
+    await markHostUnreachable(deps.db, hostName, error.message);
+    return `${hostName} is unreachable: ${error.message}`;
+  }
+}

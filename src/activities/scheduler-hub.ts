@@ -1,0 +1,99 @@
+import { findGpuJobs, listDownHosts, markHostReachable, runSchedulingPass, type QueuePlaces } from '../db/queries/gpu-queue.js';
+import type { GpuJob } from '../db/schema.js';
+import type { ActivityDeps } from './deps.js';
+
+interface Waiter { onUpdate(row: GpuJob, place: QueuePlaces[string] | undefined): void; settle(row: GpuJob | undefined): void }
+
+/** How often a process with waiting jobs runs a pass when nothing woke it (grants made by other processes, un-pauses). */
+const tickMs = 500;
+const probeEveryMs = 5_000;
+
+/**
+ * One per worker process: while any of its activities waits for a slot it runs a scheduling pass and reads all of
+ * their queue rows in one query per tick (not one per waiter), at once when a slot frees in this process, else
+ * every half second; it also probes hosts marked unreachable, so they take work again once they answer.
+ */
+export function createSchedulerHub(deps: ActivityDeps) {
+  const waiters = new Map<string, Set<Waiter>>();
+  const hostDevices = new Map([...deps.hosts].map(([name, host]) => [name, host.config.gpus]));
+  let looping = false;
+  let wakeUp: (() => void) | null = null;
+  let woken = false;
+  let probedAt = 0;
+
+  async function loop(): Promise<void> {
+    looping = true;
+    try {
+      while (waiters.size > 0) {
+        woken = false;
+        const places = await runSchedulingPass(deps.db, hostDevices).then((r) => r.places, () => ({} as QueuePlaces));
+        const rows = await findGpuJobs(deps.db, [...waiters.keys()]).catch(() => null);
+        if (rows) {
+          const byKey = new Map(rows.map((row) => [row.jobKey, row]));
+          for (const [jobKey, set] of waiters) {
+            const row = byKey.get(jobKey);
+            for (const waiter of set) {
+              if (!row || row.host) waiter.settle(row);
+              else waiter.onUpdate(row, places[jobKey]);
+            }
+          }
+        }
+        if (Date.now() - probedAt > probeEveryMs) {
+          probedAt = Date.now();
+          void probeDownHosts();
+        }
+        if (waiters.size === 0 || woken) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, tickMs);
+          wakeUp = () => { clearTimeout(timer); resolve(); };
+        });
+        wakeUp = null;
+      }
+    } finally {
+      looping = false;
+    }
+  }
+
+  async function probeDownHosts(): Promise<void> {
+    const down = await listDownHosts(deps.db).catch(() => [] as string[]);
+    for (const name of down) {
+      const host = deps.hosts.get(name);
+      if (!host) continue;
+      const ok = await host.transport.exec(['true'], { timeoutMs: 5_000 }).then(() => true, () => false);
+      if (ok) {
+        await markHostReachable(deps.db, name).catch(() => undefined);
+        wake();
+      }
+    }
+  }
+
+  function wake(): void {
+    woken = true;
+    wakeUp?.();
+  }
+
+  return {
+    wake,
+    /** Resolves with the job's row once it holds a lease (or undefined once it left the queue); `onUpdate` sees each wait. */
+    waitForGrant(jobKey: string, onUpdate: Waiter['onUpdate'], signal: AbortSignal): Promise<GpuJob | undefined> {
+      return new Promise((resolve, reject) => {
+        const set = waiters.get(jobKey) ?? new Set<Waiter>();
+        const done = () => {
+          set.delete(waiter);
+          if (set.size === 0) waiters.delete(jobKey);
+          signal.removeEventListener('abort', abort);
+        };
+        const waiter: Waiter = { onUpdate, settle: (row) => { done(); resolve(row); } };
+        const abort = () => { done(); reject(signal.reason ?? new Error('aborted')); };
+        if (signal.aborted) return abort();
+        signal.addEventListener('abort', abort);
+        set.add(waiter);
+        waiters.set(jobKey, set);
+        if (!looping) void loop();
+        else wake();
+      });
+    },
+  };
+}
+
+export type SchedulerHub = ReturnType<typeof createSchedulerHub>;
