@@ -107,9 +107,9 @@ export interface FollowOptions {
 }
 
 /**
- * Copies the container's log until the container stops. The log is read over SFTP (no command on the host) four
- * times a second in the first seconds, when a short job ends, then every poll interval; `docker inspect` runs every few polls, and
- * at once when the log shows the launcher's completion line. A user's cancel stops the container; a worker
+ * Copies the container's log until the container stops. The log is read over SFTP (no command on the host) every
+ * 250–400 ms (followDelayMs); `docker inspect` runs every three poll intervals, and at once when the log shows the
+ * launcher's completion line. A user's cancel stops the container; a worker
  * shutdown or a timeout leaves it running for the next attempt. A container whose log has not grown for the hang
  * timeout is killed and reported as `timeout`; one that vanished mid-run is `container_lost`.
  */
@@ -178,14 +178,16 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
 /** How long a container stays silent after its model said it is stuck before it is stopped. */
 export const stuckSilenceMs = (hangTimeoutMs: number) => Math.min(120_000, hangTimeoutMs / 10);
 
-/** `docker inspect` (a command on the host) every few polls; the log read between them is one SFTP stat. */
+/** `docker inspect` (a command on the host) every three poll intervals; the log reads between them are SFTP stats. */
 export const inspectEveryMs = (pollIntervalMs: number) => pollIntervalMs * 3;
 
-/** 250 ms for the first 5 s of a container (short jobs end there), then rising to the poll interval by 15 s. */
+/**
+ * How long the log follower sleeps between reads of the log (one SFTP stat, no command on the host): 250 ms for
+ * the first 5 s of a container (short jobs end there), then 400 ms, so an exit (the launcher's completion line) is
+ * seen and its GPU lease freed within half a second; never longer than the poll interval.
+ */
 export function followDelayMs(elapsedMs: number, pollIntervalMs: number): number {
-  const fast = Math.min(250, pollIntervalMs);
-  if (elapsedMs < 5_000) return fast;
-  return Math.min(pollIntervalMs, fast + ((pollIntervalMs - fast) * (elapsedMs - 5_000)) / 10_000);
+  return Math.min(pollIntervalMs, elapsedMs < 5_000 ? 250 : 400);
 }
 
 const localSize = (path: string) => stat(path).then((s) => s.size, () => 0);

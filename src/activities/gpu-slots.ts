@@ -15,7 +15,7 @@ export interface SlotRequest { jobKey: string; modelType: string; runIds: string
 export interface GpuLease { host: string; devices: number[] }
 
 /** A device found busy with work that is not ours is left out of scheduling for this long, then looked at again. */
-const blockedForMs = 30_000;
+const blockedForMs = 10_000;
 
 export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
   return {

@@ -44,7 +44,8 @@ describe('POST /runs/:id/retry (real stack, simulator GPU host)', () => {
     retriedRunId = res.body.run.id;
     expect(res.body).toMatchObject({ workflowId: `run-${retriedRunId}`, files: [], hint: null });
     expect(res.body.run).toMatchObject({
-      status: 'pending', modelType: 'transfer', promptId: explodingPromptId, gpuHost: failed.gpuHost,
+      // Not pinned: the retry takes the first free slot on any host that serves it.
+      status: 'pending', modelType: 'transfer', promptId: explodingPromptId, gpuHost: null,
       executionConfig: failed.executionConfig, retryOfRunId: failedRunId, parentRunId: null,
     });
     expect(res.body.run.executionConfig).toMatchObject({ seed: 5, weights: { vis: 0.7, seg: 0 } });

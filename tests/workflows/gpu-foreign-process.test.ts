@@ -26,12 +26,12 @@ describe('GPU choice with a foreign compute process on the host', () => {
     return (await startInference(deps(), { promptId: prompt.id })).run;
   }
 
-  /** What the run's container activity last heartbeated (its phase says why it waits). */
-  async function heartbeatPhase(workflowId: string): Promise<string> {
+  /** Why the run's job waits in the GPU queue, as its slot activity last heartbeated it. */
+  async function waitingFor(workflowId: string): Promise<string> {
     const { raw } = await h!.temporal.workflow.getHandle(workflowId).describe();
-    const activity = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'runJobContainer');
+    const activity = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'acquireGpuSlot');
     const payload = activity?.heartbeatDetails?.payloads?.[0]?.data;
-    return payload ? String((JSON.parse(Buffer.from(payload).toString('utf8')) as { phase?: string }).phase ?? '') : '';
+    return payload ? String((JSON.parse(Buffer.from(payload).toString('utf8')) as { waitingFor?: string }).waitingFor ?? '') : '';
   }
 
   it('on a 2-GPU host a process that is not ours on GPU 0 sends the run to GPU 1', async () => {
@@ -45,14 +45,14 @@ describe('GPU choice with a foreign compute process on the host', () => {
   it('on a 1-GPU host the run waits queued, saying why, until the process is gone, then completes', async () => {
     const run = await open({ transport: 'ssh', sim: { gpus: 1 } }, 'foreign process on the only gpu');
     const { workflowId } = (await findRun(h!.db, run.id))!;
-    let phase = '';
+    let reason = '';
     await waitUntil(async () => {
-      phase = await heartbeatPhase(workflowId!);
-      return phase.startsWith('waiting for a free GPU');
-    }, 'the container activity to say it waits for a GPU', 60_000);
-    expect(phase).toBe('waiting for a free GPU (GPU 0: a compute process that is not ours (pid 4242 30000 MiB))');
+      reason = await waitingFor(workflowId!);
+      return reason.includes('GPU 0');
+    }, 'the queued job to say why it waits', 60_000);
+    expect(reason).toContain('a compute process that is not ours (pid 4242 30000 MiB)');
     await sleep(2_000);
-    expect((await findRun(h!.db, run.id))?.stage).toBe('queued');
+    expect(await findRun(h!.db, run.id)).toMatchObject({ status: 'queued', stage: 'queued' });
     expect(await listSimContainers(h!.simHome)).toEqual([]);
 
     await plantHostDefects(h!.simHome, { gpuProcesses: undefined });
