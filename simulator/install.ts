@@ -64,6 +64,8 @@ export interface SimContainer {
   exitCode: number;
   pid: number;
   labels: Record<string, string>;
+  /** The host GPUs the container was given (`--gpus device=…`, its CUDA_VISIBLE_DEVICES); with the two times, its device interval. */
+  devices: number[];
   startedAt: string;
   finishedAt: string;
 }
@@ -76,6 +78,7 @@ export async function listSimContainers(home: string): Promise<SimContainer[]> {
     exitCode: state.exitCode,
     pid: state.pid,
     labels: config.labels,
+    devices: config.gpuDevices,
     startedAt: state.startedAt,
     finishedAt: state.finishedAt,
   }));
