@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { settleBatchStatus } from '../db/queries/batches.js';
-import { addRunEvent, failRun, insertRunIfAbsent } from '../db/queries/runs.js';
+import { addRunEvent, failRun, findPipelinePriority, insertRunIfAbsent } from '../db/queries/runs.js';
 import type { FailureKind, RunOutputs, RunStatus } from '../db/schema.js';
 import { localRunDir, type ActivityDeps } from './deps.js';
 
@@ -27,9 +27,12 @@ export function createRunRecordActivities(deps: ActivityDeps) {
       await addRunEvent(deps.db, { runId: input.runId, stage: input.kind === 'cancelled' ? 'cancelled' : 'failed', progress: 0, message: input.message.split('\n')[0] ?? input.kind });
     },
 
-    /** The next run of a pipeline; its id comes from the workflow, so a retried insert finds the row it made. */
+    /**
+     * The next run of a pipeline, with the pipeline's priority; its id comes from the workflow, so a retried insert
+     * finds the row it made.
+     */
     async createFollowUpRun(input: FollowUpRun): Promise<void> {
-      await insertRunIfAbsent(deps.db, { ...input, status: 'pending' });
+      await insertRunIfAbsent(deps.db, { ...input, status: 'pending', priority: await findPipelinePriority(deps.db, input.workflowId) });
     },
 
     async settleBatch(input: { batchId: string }): Promise<RunStatus> {

@@ -3,6 +3,7 @@ import { isEntityId } from '../db/ids.js';
 import { findRun } from '../db/queries/runs.js';
 import type { Run } from '../db/schema.js';
 import { findModelType } from '../models/index.js';
+import { runFieldsOf, type RunFields } from './run-fields.js';
 import type { ClientDeps } from './runs.js';
 import { startRun } from './start-run.js';
 
@@ -10,6 +11,8 @@ export interface RetryRunRequest {
   runId: string;
   /** Another configured GPU host; by default the run's own host. */
   host?: string;
+  /** Over the old run's own fields (its priority is kept unless another is given). */
+  fields?: RunFields;
 }
 
 const retryableStatuses: readonly string[] = ['failed', 'cancelled'];
@@ -39,6 +42,7 @@ export async function retryRun(deps: ClientDeps, request: RetryRunRequest): Prom
   const host = request.host;
   return startRun(deps, {
     modelType: model.name, params: source.executionConfig, retryOfRunId: source.id, ...(host !== undefined ? { host } : {}),
+    fields: { ...runFieldsOf(source), ...request.fields },
     ...(model.startsFrom === 'prompt' ? { promptId: source.promptId } : { sourceRunId: source.parentRunId! }),
   });
 }

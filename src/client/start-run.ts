@@ -79,23 +79,24 @@ export interface StartInferenceRequest {
   enhance?: boolean;
   /** Upscale the output to 4K afterwards. */
   upscale?: { weight?: number };
+  fields?: RunFields;
 }
 
 export function startInference(deps: ClientDeps, request: StartInferenceRequest) {
-  const host = request.host !== undefined ? { host: request.host } : {};
+  const shared = { ...(request.host !== undefined ? { host: request.host } : {}), ...(request.fields ? { fields: request.fields } : {}) };
   const transfer = { modelType: 'transfer', ...(request.params ? { params: request.params } : {}) };
   const upscale = request.upscale ? [{ modelType: 'upscale', params: request.upscale.weight !== undefined ? { control_weight: request.upscale.weight } : {} }] : [];
-  if (request.enhance) return startRun(deps, { modelType: 'enhance', promptId: request.promptId, ...host, then: [transfer, ...upscale] });
-  return startRun(deps, { ...transfer, promptId: request.promptId, ...host, then: upscale });
+  if (request.enhance) return startRun(deps, { modelType: 'enhance', promptId: request.promptId, ...shared, then: [transfer, ...upscale] });
+  return startRun(deps, { ...transfer, promptId: request.promptId, ...shared, then: upscale });
 }
 
-export function startEnhance(deps: ClientDeps, request: { promptId: string; host?: string }) {
+export function startEnhance(deps: ClientDeps, request: { promptId: string; host?: string; fields?: RunFields }) {
   return startRun(deps, { modelType: 'enhance', ...request });
 }
 
-export function startUpscale(deps: ClientDeps, request: { runId: string; weight?: number; prompt?: string; host?: string }) {
+export function startUpscale(deps: ClientDeps, request: { runId: string; weight?: number; prompt?: string; host?: string; fields?: RunFields }) {
   return startRun(deps, {
-    modelType: 'upscale', sourceRunId: request.runId, ...(request.host !== undefined ? { host: request.host } : {}),
+    modelType: 'upscale', sourceRunId: request.runId, ...(request.host !== undefined ? { host: request.host } : {}), ...(request.fields ? { fields: request.fields } : {}),
     params: { ...(request.weight !== undefined ? { control_weight: request.weight } : {}), ...(request.prompt !== undefined ? { prompt: request.prompt } : {}) },
   });
 }

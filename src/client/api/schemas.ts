@@ -33,7 +33,7 @@ export const startRunBody = z.object({
   host: hostName.optional(),
   enhance: z.boolean().optional(),
   upscale: z.object({ weight: z.number().min(0).max(1).optional() }).strict().optional(),
-}).strict();
+}).extend(runFieldsSchema.shape).strict();
 
 const modelType = z.string().refine((name) => modelTypeNames().includes(name), { error: () => `one of ${modelTypeNames().join(', ')}` });
 // Each model checks its own parameters (bounds, defaults) when the run is started; unknown keys are refused there too.
@@ -49,16 +49,17 @@ export const startModelRunBody = z.object({
   host: hostName.optional(),
 }).extend(runFieldsSchema.shape).strict();
 
-export const enhanceBody = z.object({ host: hostName.optional() }).strict();
+export const enhanceBody = z.object({ host: hostName.optional() }).extend(runFieldsSchema.shape).strict();
 
 export const upscaleBody = z.object({
   weight: z.number().min(0).max(1).optional(),
   // Length (in characters, not UTF-16 units), blank text and lone surrogates are checked with the model's rules.
   prompt: z.string().optional(),
   host: hostName.optional(),
-}).strict();
+}).extend(runFieldsSchema.shape).strict();
 
-export const retryBody = z.object({ host: hostName.optional() }).strict();
+/** The old run's own fields (its priority) are kept unless the body gives others. */
+export const retryBody = z.object({ host: hostName.optional() }).extend(runFieldsSchema.shape).strict();
 
 export const startBatchBody = z.object({
   modelType: z.literal('transfer').optional(),
@@ -67,7 +68,7 @@ export const startBatchBody = z.object({
   /** Per-prompt control weights over `params.weights`, keyed by prompt id. */
   weights: z.record(promptId, partialWeights).optional(),
   host: hostName.optional(),
-}).strict();
+}).extend(runFieldsSchema.shape).strict();
 
 /** A batch of another model type: its parameters are checked by that model when the batch starts. */
 export const startModelBatchBody = z.object({

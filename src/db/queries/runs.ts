@@ -17,6 +17,12 @@ export async function insertRunIfAbsent(db: Db, run: NewRun): Promise<void> {
   await db.insert(runs).values(run).onConflictDoNothing({ target: runs.id });
 }
 
+/** The priority a pipeline was started with (its runs' highest), for the steps it adds later. */
+export async function findPipelinePriority(db: Db, workflowId: string): Promise<number> {
+  const [row] = await db.select({ priority: sql<number>`coalesce(max(${runs.priority}), 0)::int` }).from(runs).where(eq(runs.workflowId, workflowId));
+  return row?.priority ?? 0;
+}
+
 export async function findRun(db: Db, id: string): Promise<Run | undefined> {
   const statement = preparedOnce(db, 'findRun', () => db.select().from(runs).where(eq(runs.id, sql.placeholder('id'))).prepare('find_run'));
   const [row] = await statement.execute({ id });

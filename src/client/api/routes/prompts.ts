@@ -5,6 +5,7 @@ import { findPrompt } from '../../../db/queries/prompts.js';
 import { listPromptPage, listRunPage, searchRecords } from '../../../db/queries/listings.js';
 import type { PromptInputs } from '../../../db/schema.js';
 import { startEnhance, webUiLink, type ClientDeps } from '../../runs.js';
+import { takeRunFields } from '../../run-fields.js';
 import { ApiError, notFound } from '../errors.js';
 import { createPromptBody, enhanceBody, listPromptsQuery, searchQuery } from '../schemas.js';
 import { noQuery, readListQuery } from '../read-list-query.js';
@@ -69,8 +70,8 @@ export function promptRoutes(deps: ClientDeps): Hono {
 
   app.post('/:id/enhance', async (c) => {
     const id = pathId(c, 'ps', 'prompt');
-    const body = await readBody(c, enhanceBody);
-    const { run, workflowId } = await startEnhance(deps, { promptId: id, ...(body.host ? { host: body.host } : {}) });
+    const { fields, rest: body } = takeRunFields(await readBody(c, enhanceBody));
+    const { run, workflowId } = await startEnhance(deps, { promptId: id, ...(body.host ? { host: body.host } : {}), fields });
     return c.json({ run, workflowId, webUi: webUiLink(deps.config, workflowId) }, 201);
   });
 

@@ -58,9 +58,9 @@ export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
       const { run, workflowId } = await startRun(deps, { ...rest, fields });
       return c.json({ ...describeRun(deps, run), workflowId }, 201);
     }
-    const body = raw;
+    const { fields, rest: body } = takeRunFields(raw);
     const { run, workflowId } = await startInference(deps, {
-      promptId: body.promptId,
+      promptId: body.promptId, fields,
       ...(body.params ? { params: body.params } : {}),
       ...(body.host ? { host: body.host } : {}),
       ...(body.enhance ? { enhance: true } : {}),
@@ -98,15 +98,15 @@ export function runRoutes(deps: ClientDeps, options: RunRouteOptions): Hono {
 
   app.post('/:id/upscale', async (c) => {
     const id = pathId(c, 'rs', 'run');
-    const body = await readBody(c, upscaleBody);
-    const { run, workflowId } = await startUpscale(deps, { runId: id, ...body });
+    const { fields, rest } = takeRunFields(await readBody(c, upscaleBody));
+    const { run, workflowId } = await startUpscale(deps, { runId: id, ...rest, fields });
     return c.json({ ...describeRun(deps, run), workflowId }, 201);
   });
 
   app.post('/:id/retry', async (c) => {
     const id = pathId(c, 'rs', 'run');
-    const body = await readBody(c, retryBody);
-    const { run, workflowId } = await retryRun(deps, { runId: id, ...(body.host ? { host: body.host } : {}) });
+    const { fields, rest: body } = takeRunFields(await readBody(c, retryBody));
+    const { run, workflowId } = await retryRun(deps, { runId: id, ...(body.host ? { host: body.host } : {}), fields });
     return c.json({ ...describeRun(deps, run), workflowId }, 201);
   });
 

@@ -1,13 +1,14 @@
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
+import { formatRunFieldFlags, readRunFields, runFieldOptions } from '../run-field-flags.js';
 import { reportStarted } from './started-run.js';
 
-const options = { host: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' } } as const;
+const options = { host: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' }, ...runFieldOptions() } as const;
 
 export const retryCommand: Command = {
   options,
-  help: `Usage: cosmos retry <run_id> [--host NAME] [--wait] [--json]
+  help: `Usage: cosmos retry <run_id> [--priority N] [--host NAME] [--wait] [--json]
 
 Starts a new run of a failed or cancelled run: the same prompt, model type and parameters (an upscale:
 of the same source run, which must still be completed), linked to the old run (\`cosmos show\` prints
@@ -18,6 +19,7 @@ Options:
   --host NAME    GPU host (default: the host the run used)
   --wait         follow the new run with a progress bar until it ends (exit 1 if it fails)
   --json         print {run, workflowId, webUi}
+${formatRunFieldFlags()} (default: the old run's)
 
 Examples:
   cosmos retry rs_0123…
@@ -29,7 +31,7 @@ Examples:
     if (runId === undefined || extra.length > 0) throw new UsageError('expected one run id');
     const { retryRun } = await import('../../runs.js');
     const deps = { db: ctx.db, temporal: await ctx.temporal(), config: ctx.config };
-    const started = await retryRun(deps, { runId, ...(values.host !== undefined ? { host: values.host } : {}) });
+    const started = await retryRun(deps, { runId, ...(values.host !== undefined ? { host: values.host } : {}), fields: readRunFields(values) });
     return reportStarted(ctx, out, started, { wait: Boolean(values.wait), json: Boolean(values.json) });
   },
 };

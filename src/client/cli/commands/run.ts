@@ -1,8 +1,8 @@
 import { listModelTypes, findModelType } from '../../../models/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { describeFlags, describeModelFlags, flagOptions, formatFlags, readFlags } from '../model-flags.js';
-import { runFieldsSchema, type RunFields } from '../../run-fields.js';
+import { describeModelFlags, flagOptions, formatFlags, readFlags } from '../model-flags.js';
+import { formatRunFieldFlags, readRunFields, runFieldOptions } from '../run-field-flags.js';
 import { UsageError } from '../usage-error.js';
 import { reportBatch, reportStarted } from './started-run.js';
 import { quoteCommand } from '../../../gpu/shell-quote.js';
@@ -11,7 +11,7 @@ const common = {
   host: { type: 'string' }, then: { type: 'string', multiple: true }, wait: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
-const overview = () => `Usage: cosmos run <model> <prompt_id…|run_id> [model options] [--then MODEL] [--host NAME] [--wait] [--dry-run] [--json]
+const overview = () => `Usage: cosmos run <model> <prompt_id…|run_id> [model options] [--then MODEL] [--priority N] [--host NAME] [--wait] [--dry-run] [--json]
 
 Starts a run of any model type. A model that works on prompts takes prompt ids (several: one batch); one that
 works on a finished run (upscale) takes its run id. \`--then MODEL\` (repeatable) chains steps: each starts when the
@@ -39,18 +39,17 @@ ${model.summary}.
 Model options:
 ${formatFlags(describeModelFlags(model))}
 
-Options:${runFlags().length > 0 ? `\n${formatFlags(runFlags())}` : ''}
+Options:
+${formatRunFieldFlags()}
   --then MODEL   run MODEL next on what this run produced (repeatable)
-  --host NAME    GPU host serving every model of the run (default: the least busy one)
+  --host NAME    GPU host serving every model of the run (default: the first free slot on any host that serves it)
   --wait         follow with a progress bar until the end (exit 1 if a run fails)
   --dry-run      print the spec and docker command that would run; start nothing
   --json         print {run, workflowId, webUi} ({batch, runs, workflowId} for a batch)`;
 }
 
-const runFlags = () => describeFlags(runFieldsSchema);
-
 export const runCommand: Command = {
-  options: common,
+  options: { ...common, ...runFieldOptions() },
   help: overview(),
   helpFor,
 
@@ -59,10 +58,10 @@ export const runCommand: Command = {
     if (name === undefined || name.startsWith('-')) throw new UsageError('expected a model type first (cosmos run --help lists them)');
     const model = findModelType(name);
     const modelFlags = describeModelFlags(model);
-    const { values, positionals } = parseCommandArgs(rest, { ...common, ...flagOptions(runFlags()), ...flagOptions(modelFlags) });
+    const { values, positionals } = parseCommandArgs(rest, { ...common, ...runFieldOptions(), ...flagOptions(modelFlags) });
     if (positionals.length === 0) throw new UsageError(`expected ${model.startsFrom === 'prompt' ? 'at least one prompt id' : 'a run id'}`);
     const params = readFlags(modelFlags, values);
-    const fields = readFlags(runFlags(), values) as RunFields;
+    const fields = readRunFields(values);
     const then = ((values.then as string[] | undefined) ?? []).map((modelType) => ({ modelType: findModelType(modelType).name }));
     const host = typeof values.host === 'string' ? { host: values.host } : {};
     const from = (id: string) => (model.startsFrom === 'prompt' ? { promptId: id } : { sourceRunId: id });

@@ -1,15 +1,17 @@
 import { parseCommandArgs, parseNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
+import { formatRunFieldFlags, readRunFields, runFieldOptions } from '../run-field-flags.js';
 import { reportStarted } from './started-run.js';
 
 const options = {
   weight: { type: 'string' }, prompt: { type: 'string' }, host: { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' },
+  ...runFieldOptions(),
 } as const;
 
 export const upscaleCommand: Command = {
   options,
-  help: `Usage: cosmos upscale <run_id> [--weight X] [--prompt TEXT] [--host NAME] [--wait] [--json]
+  help: `Usage: cosmos upscale <run_id> [--weight X] [--prompt TEXT] [--priority N] [--host NAME] [--wait] [--json]
 
 Upscales the output of a completed transfer run to 4K (3× its size, e.g. 3840×2112) with 10 steps.
 
@@ -19,6 +21,7 @@ Options:
   --host NAME    GPU host (default: the source run's host)
   --wait         follow the run with a progress bar until it ends (exit 1 if it fails)
   --json         print {run, workflowId, webUi}
+${formatRunFieldFlags()}
 
 Example:
   cosmos upscale rs_0123… --weight 0.6 --wait`,
@@ -34,6 +37,7 @@ Example:
       ...(values.weight !== undefined ? { weight: parseNumber('--weight', values.weight) } : {}),
       ...(values.prompt !== undefined ? { prompt: values.prompt } : {}),
       ...(values.host !== undefined ? { host: values.host } : {}),
+      fields: readRunFields(values),
     });
     return reportStarted(ctx, out, started, { wait: Boolean(values.wait), json: Boolean(values.json) });
   },
