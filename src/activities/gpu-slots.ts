@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { blockDevice, enqueueGpuJob, findGpuJob, markHostReachable, markHostUnreachable, releaseGpuJob, requeueGpuJob } from '../db/queries/gpu-queue.js';
 import { addRunEvent, markRunQueued } from '../db/queries/runs.js';
 import { containerNameFor } from '../gpu/docker.js';
@@ -26,7 +26,9 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
      * waits again in the same place. Idempotent: a retry finds the job's row, waiting or leased.
      */
     async acquireGpuSlot(request: SlotRequest): Promise<GpuLease> {
-      const workflowId = activityInfo().workflowExecution?.workflowId;
+      // The hub calls back from its own loop, outside this activity's async context: heartbeat through ours.
+      const context = Context.current();
+      const workflowId = context.info.workflowExecution?.workflowId;
       let row = await findGpuJob(deps.db, request.jobKey);
       if (!row) {
         const candidates = await candidateHosts(deps, request);
@@ -39,14 +41,14 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
       const report = createProgressReporter(deps);
       for (;;) {
         const leased = row?.host ? row : await hub.waitForGrant(request.jobKey, (waiting, place) => {
-          heartbeat({ phase: 'queued', position: place?.position ?? null, waitingFor: place?.reason ?? waiting.waitingFor });
+          context.heartbeat({ phase: 'queued', position: place?.position ?? null, waitingFor: place?.reason ?? waiting.waitingFor });
           for (const runId of request.runIds) void report(runId, `queued${place ? ` #${place.position}` : ''}`, 0);
-        }, cancellationSignal());
+        }, context.cancellationSignal);
         if (!leased?.host || !leased.devices) throw ApplicationFailure.nonRetryable(`job ${request.jobKey} left the GPU queue while it waited`, 'internal');
         const problem = await checkLease(deps, request, leased.host, leased.devices);
         if (problem === null) return { host: leased.host, devices: leased.devices };
         await requeueGpuJob(deps.db, request.jobKey, problem);
-        heartbeat({ phase: 'queued', waitingFor: problem });
+        context.heartbeat({ phase: 'queued', waitingFor: problem });
         row = undefined;
       }
     },

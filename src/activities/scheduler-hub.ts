@@ -1,5 +1,6 @@
 import { findGpuJobs, listDownHosts, markHostReachable, runSchedulingPass, type QueuePlaces } from '../db/queries/gpu-queue.js';
 import type { GpuJob } from '../db/schema.js';
+import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import type { ActivityDeps } from './deps.js';
 
 interface Waiter { onUpdate(row: GpuJob, place: QueuePlaces[string] | undefined): void; settle(row: GpuJob | undefined): void }
@@ -89,7 +90,8 @@ export function createSchedulerHub(deps: ActivityDeps) {
         signal.addEventListener('abort', abort);
         set.add(waiter);
         waiters.set(jobKey, set);
-        if (!looping) void loop();
+        // Not in the caller's scope: the loop serves every waiter and must not end with the first one's cancel.
+        if (!looping) void runWithAbortSignal(undefined, loop);
         else wake();
       });
     },
