@@ -177,6 +177,18 @@ describe('the GPU queue in PostgreSQL', () => {
     expect((await listGpuJobs(db)).filter((j) => j.host === null).map((j) => [j.jobKey, j.waitingFor])).toEqual([['p4', 'one: 0 of 1 GPUs free, needs 1; two: 0 of 2 GPUs free, needs 1']]);
   });
 
+  it('places jobs of one priority in the order their runs were submitted, not the order their workflows enqueued them', async () => {
+    await freshQueue();
+    const submitted = [];
+    for (let i = 0; i < 3; i += 1) submitted.push((await seedRun(db, promptId, { status: 'queued' })).id);
+    // Three workflows started one after the other reach the queue in another order.
+    for (const i of [2, 0, 1]) await enqueueGpuJob(db, { jobKey: `submitted-${i}`, modelType: 'transfer', runIds: [submitted[i]!], candidates: [{ host: 'one', gpus: 1 }] });
+    expect((await listGpuJobs(db)).map((j) => j.jobKey)).toEqual(['submitted-0', 'submitted-1', 'submitted-2']);
+    const { grants, places } = await runSchedulingPass(db, hosts);
+    expect(grants.map((g) => g.jobKey)).toEqual(['submitted-0']);
+    expect(places).toEqual({ 'submitted-1': expect.objectContaining({ position: 1 }), 'submitted-2': expect.objectContaining({ position: 2 }) });
+  });
+
   it('enqueues once per job key, at the priority of its highest run, ahead of older jobs of lower priority', async () => {
     await freshQueue();
     await enqueue('older', [{ host: 'one', gpus: 1 }]);

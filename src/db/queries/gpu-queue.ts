@@ -10,10 +10,15 @@ export const allHosts = '*';
 
 export interface NewGpuJob { jobKey: string; modelType: string; runIds: string[]; workflowId?: string; candidates: Array<{ host: string; gpus: number }> }
 
-/** Puts a job in the queue (idempotent: a retried enqueue keeps its place); its priority is its runs' highest. */
+/**
+ * Puts a job in the queue (idempotent: a retried enqueue keeps its place); its priority is its runs' highest, its
+ * place in a priority the submission of its earliest run: runs submitted one after the other are enqueued by their
+ * workflows in whatever order those get to run, so the time of the enqueue itself is not the submission order.
+ */
 export async function enqueueGpuJob(db: Db, job: NewGpuJob): Promise<GpuJob> {
   const [top] = await db.select({ priority: sql<number>`coalesce(max(${runs.priority}), 0)::int` }).from(runs).where(inArray(runs.id, job.runIds));
-  await db.insert(gpuJobs).values({ ...job, priority: top?.priority ?? 0 }).onConflictDoNothing({ target: gpuJobs.jobKey });
+  const submittedAt = sql`(select coalesce(min(${runs.createdAt}), now()) from ${runs} where ${inArray(runs.id, job.runIds)})`;
+  await db.insert(gpuJobs).values({ ...job, priority: top?.priority ?? 0, enqueuedAt: submittedAt }).onConflictDoNothing({ target: gpuJobs.jobKey });
   return (await findGpuJob(db, job.jobKey))!;
 }
 
