@@ -11,6 +11,7 @@ import { galleryRoutes } from './routes/gallery.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes, type HostStatusSource } from './routes/hosts.js';
 import { promptRoutes } from './routes/prompts.js';
+import { queueRoutes } from './routes/queue.js';
 import { runRoutes } from './routes/runs.js';
 import { shareIdenticalReads } from './share-identical-reads.js';
 
@@ -64,7 +65,8 @@ export function createApi(deps: ClientDeps, options: ApiOptions = {}): Hono {
   app.route('/prompts', promptRoutes(deps));
   app.route('/runs', runRoutes(deps, { pollIntervalMs, maxEventStreams, logError }));
   app.route('/batches', batchRoutes(deps));
-  app.route('/hosts', hostRoutes(options.hosts));
+  app.route('/hosts', hostRoutes(deps, options.hosts));
+  app.route('/queue', queueRoutes(deps));
   app.route('/analytics', analyticsRoutes(deps));
   return app;
 }

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { sessionBody } from './auth.js';
 import {
-  analyticsQuery, createPromptBody, enhanceBody, listPromptsQuery, listRunsQuery, rateBody, retryBody, searchQuery,
+  analyticsQuery, createPromptBody, enhanceBody, listPromptsQuery, listRunsQuery, queueControlBody, queueControlQuery, rateBody, retryBody, searchQuery,
   startBatchBody, startModelBatchBody, startModelRunBody, startRunBody, upscaleBody,
 } from './schemas.js';
 import { listModelTypes } from '../../models/index.js';
 
 type Schema = z.ZodType;
-interface Operation { summary: string; body?: Schema | Schema[]; query?: z.ZodObject; ok?: number; produces?: string; errors?: number[] }
+interface Operation { summary: string; body?: Schema | Schema[]; bodyOptional?: boolean; query?: z.ZodObject; ok?: number; produces?: string; errors?: number[] }
 
 const jsonSchema = (schema: Schema) => z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'any' });
 
@@ -52,7 +52,7 @@ function operation(path: string, op: Operation) {
   return {
     summary: op.summary,
     ...(pathParams.length + queryParams.length ? { parameters: [...pathParams, ...queryParams] } : {}),
-    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema(op.body) } } } } : {}),
+    ...(op.body ? { requestBody: { required: !op.bodyOptional, content: { 'application/json': { schema: bodySchema(op.body) } } } } : {}),
     responses,
   };
 }
@@ -106,6 +106,11 @@ const spec: Record<string, Record<string, Operation>> = {
   '/batches/{id}': { get: { summary: 'A batch with its runs', errors: [404] } },
   '/batches/{id}/cancel': { post: { summary: 'Cancel every open run of a batch', ok: 202, errors: [400, 404] } },
   '/hosts': { get: { summary: 'GPU hosts: GPUs (nvidia-smi), our containers, orphans and zombie runs', errors: [] } },
+  '/hosts/{name}/drain': { post: { summary: 'Drain a host: the jobs holding its GPUs finish, no new job starts there ({host, paused, drained, changed, running, waiting})', errors: [400, 404] } },
+  '/hosts/{name}/undrain': { post: { summary: 'Undrain a host: it takes new work again', errors: [400, 404] } },
+  '/queue': { get: { summary: 'The GPU queue: running jobs (host, devices, elapsed, estimated remaining) and waiting jobs in order (position, priority, waited, waiting for, estimated start)', errors: [400] } },
+  '/queue/pause': { post: { summary: 'Pause the whole queue, or one host (host in the body or the query): no new GPU leases, running jobs go on', body: queueControlBody, bodyOptional: true, query: queueControlQuery, errors: [400, 415] } },
+  '/queue/resume': { post: { summary: 'Resume the whole queue, or one host', body: queueControlBody, bodyOptional: true, query: queueControlQuery, errors: [400, 415] } },
   '/analytics': { get: { summary: 'Success rate by model type, mean/median duration, runs per day, GPU-hours, failure kinds', query: analyticsQuery, errors: [400] } },
 };
 

@@ -84,6 +84,10 @@ export const pickRunBody = (raw: unknown) => (hasKey(raw, 'modelType') ? startMo
 export const pickBatchBody = (raw: unknown) => (hasKey(raw, 'modelType') && (raw as { modelType: unknown }).modelType !== 'transfer' ? startModelBatchBody : startBatchBody);
 const hasKey = (raw: unknown, key: string) => typeof raw === 'object' && raw !== null && key in raw;
 
+/** POST /queue/pause and /queue/resume: one host, in the body or the query; neither is the whole queue. */
+export const queueControlBody = z.object({ host: hostName.optional() }).strict();
+export const queueControlQuery = z.object({ host: hostName.optional() });
+
 export const rateBody = z.object({ rating: z.number().int().min(1, 'from 1 to 5').max(5, 'from 1 to 5') }).strict();
 
 const limit = z.coerce.number().int().min(1).max(200).default(50);
