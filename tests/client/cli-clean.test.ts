@@ -70,7 +70,7 @@ describe('cosmos clean over SSH (built executable, real stack)', () => {
     // Its prompt and run rows go; its cache files are then named by nothing, its folder and container by no run.
     expect((await cosmos('delete', 'prompt', prompts.deleted.id, '--yes')).code).toBe(0);
 
-    // The one GPU is held by a hanging run, so the next one waits, uploaded, in the queue.
+    // The one GPU is held by a hanging run, so the next one waits in the GPU queue: bound to no host, nothing uploaded yet.
     open = await untilRun((await startInference(deps(), { promptId: prompts.open.id })).run.id, (r) => r.stage === 'generating');
     queued = await untilRun((await startInference(deps(), { promptId: prompts.queued.id })).run.id, (r) => r.stage === 'queued');
 
@@ -113,8 +113,9 @@ describe('cosmos clean over SSH (built executable, real stack)', () => {
     for (const item of host.items.filter((i) => i.kind === 'cache_file')) expect(item.bytes).toBe((await stat(item.name)).size);
     expect(host.bytes).toBe(host.items.reduce((sum, i) => sum + i.bytes, 0));
     expect(planned.bytes).toBe(host.bytes);
-    // The open and queued runs' folders, the deleted run's folder and container, the four prompts' inputs.
-    expect(host.kept).toEqual({ open: 2, unknown: 2, referenced: 8, recent: 0, unverified: 0 });
+    // The open run's folder, the deleted run's folder and container, the inputs of the three prompts that ran.
+    expect(host.kept).toEqual({ open: 1, unknown: 2, referenced: 6, recent: 0, unverified: 0 });
+    expect(existsSync(jobDir(queued.id))).toBe(false);
 
     const text = await cosmos('clean', '--dry-run', '--older-than', '0s');
     expect(text.code).toBe(0);
@@ -131,7 +132,7 @@ describe('cosmos clean over SSH (built executable, real stack)', () => {
     expect(await cosmos('clean', '--older-than', '3 days')).toMatchObject({ code: 2, stderr: expect.stringContaining('--older-than expects an age') });
   });
 
-  it('frees exactly what --dry-run listed, and leaves the open and queued runs\' files and everything referenced', async () => {
+  it('frees exactly what --dry-run listed, and leaves the open run\'s files and everything referenced', async () => {
     const result = await clean('--older-than', '0s', '--yes');
     const [host] = result.hosts as [HostCleanup];
     expect(result.dryRun).toBe(false);
@@ -146,13 +147,13 @@ describe('cosmos clean over SSH (built executable, real stack)', () => {
     expect(existsSync(jobDir(failed.id))).toBe(false);
     for (const sha of inputShas(prompts.deleted)) expect(existsSync(cachePath(sha))).toBe(false);
     expect(existsSync(stray)).toBe(false);
-    // The open run: its container still running, its folder and inputs as they were; the queued one's folder too.
+    // The open run: its container still running, its folder and inputs as they were.
     expect((await listSimContainers(h.simHome)).find((c) => c.name === containerOf(open))?.status).toBe('running');
-    for (const run of [open, queued]) expect(existsSync(join(jobDir(run.id), 'inputs', 'color.mp4'))).toBe(true);
-    for (const p of [prompts.completed, prompts.failed, prompts.open, prompts.queued]) for (const sha of inputShas(p)) expect(existsSync(cachePath(sha))).toBe(true);
+    expect(existsSync(join(jobDir(open.id), 'inputs', 'color.mp4'))).toBe(true);
+    for (const p of [prompts.completed, prompts.failed, prompts.open]) for (const sha of inputShas(p)) expect(existsSync(cachePath(sha))).toBe(true);
     // Never through a link: what they pointed at is there, and so are entries that are not ours to judge.
     expect((await readFile(join(outside(), 'keep.bin'))).length).toBe(2048);
-    const referenced = [prompts.completed, prompts.failed, prompts.open, prompts.queued].flatMap(inputShas);
+    const referenced = [prompts.completed, prompts.failed, prompts.open].flatMap(inputShas);
     expect((await readdir(join(h.remoteDir, 'cosmos-cache', 'sha256'))).sort()).toEqual([...referenced, partialName, linkName].sort());
     expect(existsSync(join(h.remoteDir, 'cosmos-jobs', 'notes.txt'))).toBe(true);
     expect(existsSync(jobDir(deleted.id))).toBe(true);

@@ -55,7 +55,7 @@ describe('cosmos create/list/search/show/rate (built executable, real stack)', (
   });
 
   it('refuses bad list filters with exit 2 and a line that says what to fix', async () => {
-    expect(await cosmos('list', 'runs', '--status', 'done')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^cosmos: --status expects one of pending, running, completed, failed, cancelled, got "done" \(see `cosmos list --help`\)\n$/) });
+    expect(await cosmos('list', 'runs', '--status', 'done')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^cosmos: --status expects one of pending, queued, running, completed, failed, cancelled, got "done" \(see `cosmos list --help`\)\n$/) });
     expect(await cosmos('list', 'runs', '--since', 'yesterday')).toMatchObject({ code: 2, stderr: expect.stringContaining('--since expects a date') });
     expect(await cosmos('list', 'runs', '--limit', '0')).toMatchObject({ code: 2, stderr: expect.stringContaining('--limit expects a whole number') });
     expect(await cosmos('list', 'prompts', '--status', 'failed')).toMatchObject({ code: 2, stderr: expect.stringContaining('--status filters runs') });

@@ -41,8 +41,19 @@ Examples:
       process.stdout.write(await readFinishedLog(ctx, run));
       return values.follow ? exitCodeOf(run) : 0;
     }
-    if (!run.gpuHost) throw new InputError(`run ${runId} has no GPU host yet`);
-    const { config, transport } = await ctx.host(run.gpuHost);
+    let current: Run | undefined = run;
+    if (!run.gpuHost && !values.follow) throw new InputError(`run ${runId} is ${run.status} and has no GPU host yet (-f waits for one)`);
+    // Waiting in the GPU queue: the log begins once a host takes the run.
+    while (current && !current.gpuHost && !isFinished(current)) {
+      await sleep(pollMs);
+      current = await findRun(ctx.db, run.id);
+    }
+    if (!current) return 1;
+    if (!current.gpuHost) {
+      process.stdout.write(await readFinishedLog(ctx, current).catch(() => ''));
+      return exitCodeOf(current);
+    }
+    const { config, transport } = await ctx.host(current.gpuHost);
     const remoteLog = describeJobLayout(config.remote_dir, run.id).abs.logPath;
     const decoder = new StringDecoder('utf8');
     let offset = 0;
@@ -57,7 +68,7 @@ Examples:
     await drain();
     if (!values.follow) return 0;
     for (;;) {
-      const current = await findRun(ctx.db, run.id);
+      current = await findRun(ctx.db, run.id);
       if (!current || isFinished(current)) {
         await drain();
         process.stdout.write(decoder.end());

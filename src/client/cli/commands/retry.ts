@@ -16,7 +16,7 @@ of the same source run, which must still be completed), linked to the old run (\
 and completed runs are refused (exit 1) and nothing is started.
 
 Options:
-  --host NAME    GPU host (default: the host the run used)
+  --host NAME    pin the retry to this GPU host (default: the first free slot on any host that serves it)
   --wait         follow the new run with a progress bar until it ends (exit 1 if it fails)
   --json         print {run, workflowId, webUi}
 ${formatRunFieldFlags()} (default: the old run's)
