@@ -28,12 +28,16 @@ export function createSchedulerHub(deps: ActivityDeps) {
       while (waiters.size > 0) {
         woken = false;
         const places = await runSchedulingPass(deps.db, hostDevices).then((r) => r.places, () => ({} as QueuePlaces));
-        const rows = await findGpuJobs(deps.db, [...waiters.keys()]).catch(() => null);
+        // Only the waiters the query asked about: one that arrives while it runs is not in its answer, which must not
+        // read as "its job left the queue" (a retried wait after a worker crash failed its run that way).
+        const asked = [...waiters].map(([jobKey, set]) => [jobKey, [...set]] as const);
+        const rows = await findGpuJobs(deps.db, asked.map(([jobKey]) => jobKey)).catch(() => null);
         if (rows) {
           const byKey = new Map(rows.map((row) => [row.jobKey, row]));
-          for (const [jobKey, set] of waiters) {
+          for (const [jobKey, set] of asked) {
             const row = byKey.get(jobKey);
             for (const waiter of set) {
+              if (!waiters.get(jobKey)?.has(waiter)) continue;
               if (!row || row.host) waiter.settle(row);
               else waiter.onUpdate(row, places[jobKey]);
             }
