@@ -45,7 +45,8 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
           for (const runId of request.runIds) void report(runId, `queued${place ? ` #${place.position}` : ''}`, 0);
         }, context.cancellationSignal);
         if (!leased?.host || !leased.devices) throw ApplicationFailure.nonRetryable(`job ${request.jobKey} left the GPU queue while it waited`, 'internal');
-        const problem = await checkLease(deps, request, leased.host, leased.devices);
+        const { host, devices } = leased;
+        const problem = await checkLease(deps, request, host, devices, () => context.heartbeat({ phase: 'checking the lease', host, devices }));
         if (problem === null) return { host: leased.host, devices: leased.devices };
         await requeueGpuJob(deps.db, request.jobKey, problem);
         context.heartbeat({ phase: 'queued', waitingFor: problem });
@@ -80,14 +81,20 @@ async function candidateHosts(deps: ActivityDeps, request: SlotRequest): Promise
  * Null when the leased devices are free on the host as far as it can tell, else why not (recorded, so the next
  * passes leave those devices or the host alone for a while). nvidia-smi that cannot be read does not block.
  */
-async function checkLease(deps: ActivityDeps, request: SlotRequest, hostName: string, devices: number[]): Promise<string | null> {
+async function checkLease(deps: ActivityDeps, request: SlotRequest, hostName: string, devices: number[], beat: () => void): Promise<string | null> {
   const host = deps.hosts.get(hostName);
   if (!host) return `${hostName} is not configured on this worker`;
   const { config, transport } = host;
   const ownName = containerNameFor(request.modelType, request.jobKey);
   try {
+    // Each host command may take seconds (a slow login shell): heartbeat before each, or the attempt times out here
+    // and a retry runs beside it with the same lease.
+    beat();
     const containers = await listOurContainers(transport, config.docker);
     await markHostReachable(deps.db, hostName);
+    // The job's own container is there: an attempt of this wait that timed out already handed the lease on and it is
+    // in use; a late attempt must not give it back.
+    if (containers.some((c) => c.name === ownName)) return null;
     const strangers = containers.filter((c) => c.state === 'running' && c.name !== ownName && c.devices.some((d) => devices.includes(d)));
     for (const c of strangers) {
       for (const device of c.devices.filter((d) => devices.includes(d))) {
@@ -98,6 +105,7 @@ async function checkLease(deps: ActivityDeps, request: SlotRequest, hostName: st
     const ours = new Set(containers.filter((c) => c.state === 'running').flatMap((c) => c.devices));
     let blocked = new Map<number, string>();
     try {
+      beat();
       blocked = foreignBusyGpus(await readGpuOccupancy(transport, config.nvidia_smi), ours, findModelType(request.modelType).minFreeGpuMemoryMiB);
     } catch (error) {
       if (!(error instanceof RemoteCommandError || error instanceof GpuReadingError)) throw error;
