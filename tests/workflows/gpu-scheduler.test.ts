@@ -43,8 +43,8 @@ describe('the GPU scheduler on real hosts', () => {
   const runIdOf = (container: SimContainer) => /rs_[0-9a-f]{32}/.exec(container.name)?.[0];
 
   it('three worker processes SIGKILLed at random never put two containers on one GPU, start each run once and complete every run', async () => {
-    // The issue's acceptance size is 20 runs per worker (60): the scheduler benchmark of `npm run bench` is to run it
-    // (bench/ has none yet); COSMOS_SCHEDULER_RUNS_PER_WORKER=20 runs it here. 8 per worker keep CI fast.
+    // The issue's acceptance size is 20 runs per worker (60), for the scheduler benchmark of `npm run bench`;
+    // COSMOS_SCHEDULER_RUNS_PER_WORKER=20 runs that size here. 8 per worker keep CI fast.
     const runCount = 3 * runsPerWorker;
     // Local transport: the race is between worker processes, not in the link; over this machine's sshd every command
     // waits 3-4 s for root's login files (pyenv init), which made this test take 150 s. The stopped-host test uses SSH.
