@@ -1,6 +1,7 @@
 import { ApplicationFailure, cancellationDetails, heartbeat, sleep } from '@temporalio/activity';
 import { stat } from 'node:fs/promises';
 import { clearContainerStarting, markContainerStarting, wasContainerStarted } from '../db/queries/container-starts.js';
+import { findGpuJob } from '../db/queries/gpu-queue.js';
 import { runWithAbortSignal } from '../gpu/abort-scope.js';
 import {
   buildDockerRunArgv, completionMarker, ContainerStartError, formatEnvFile, inspectContainer, startContainer, stopContainer, type ContainerJob, type ContainerState,
@@ -35,7 +36,9 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
   };
   if (listing.some((c) => c.name === job.name) && (await attach())) return { attached: true };
   await refuseLostContainer(deps, host, job);
-  // The devices come from the job's lease: no other job holds them, in this process or any other.
+  // The devices come from the job's lease: no other job holds them, in this process or any other, as long as the
+  // lease is still this job's (checked right before the start, never assumed).
+  await refuseLostLease(deps, job.runId, config.name, gpuDevices);
   const envFile = await writeEnvFile(host, job);
   await markContainerStarting(deps.db, job.runIds, job.name);
   let attached: boolean;
@@ -52,6 +55,14 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
   }
   if (attached) refuseFailedStart(job.name, await inspectContainer(transport, config.docker, job.name));
   return { attached };
+}
+
+async function refuseLostLease(deps: ActivityDeps, jobKey: string, hostName: string, devices: number[]): Promise<void> {
+  const lease = await findGpuJob(deps.db, jobKey);
+  const held = lease?.host === hostName && JSON.stringify(lease.devices) === JSON.stringify(devices);
+  if (held) return;
+  throw ApplicationFailure.nonRetryable(
+    `the GPU lease of job ${jobKey} (${hostName} GPU ${devices.join(', ')}) is no longer held, so its container is not started; retry the run`, 'internal');
 }
 
 /** The host's env (tokens) goes to docker through a file only the SSH user can read, never on a command line. */

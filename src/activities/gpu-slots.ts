@@ -48,6 +48,8 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
         const { host, devices } = leased;
         const problem = await checkLease(deps, request, host, devices, () => context.heartbeat({ phase: 'checking the lease', host, devices }));
         if (problem === null) return { host: leased.host, devices: leased.devices };
+        // An attempt Temporal has given up on (its retry may already use this lease) must not give the lease back.
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? new Error('the attempt was cancelled');
         await requeueGpuJob(deps.db, request.jobKey, problem);
         context.heartbeat({ phase: 'queued', waitingFor: problem });
         row = undefined;
