@@ -3,7 +3,7 @@
  * measure CPU and wall time; nothing else should run). Not part of `npm test` or CI.
  *
  *   npm run bench            # builds first
- *   npx tsx bench/run-all.ts [--only transfers,control-loop,listings,cli-startup,mp4]
+ *   npx tsx bench/run-all.ts [--only transfers,control-loop,listings,cli-startup,mp4,scheduler]
  *
  * Each prints its own table, with every comparison side by side in the same run and min/median/max per figure.
  */
@@ -18,6 +18,7 @@ const suites: Record<string, { file: string; args: string[]; what: string }> = {
   listings: { file: 'listings.ts', args: [], what: 'list, search and analytics at 100 000 runs / 20 000 prompts; 200 concurrent reads' },
   'cli-startup': { file: 'cli-startup.ts', args: [], what: 'CLI start time' },
   mp4: { file: 'mp4-hostile.ts', args: [], what: 'the MP4 probe on a hostile 2 GB header' },
+  scheduler: { file: 'scheduler.ts', args: [], what: 'the shared GPU queue: mixed makespan against the greedy ideal, slot idle time on an 8-GPU host, queue estimate error' },
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
