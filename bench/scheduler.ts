@@ -16,10 +16,10 @@
  * 3. estimates: during both, the `cosmos queue` report (buildQueueReport) is sampled every 2 s; each waiting job's
  *    estimated start and each running job's estimated end is compared with the container's actual start/exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -75,7 +75,8 @@ interface Scenario {
 async function startScenario(label: string, hostGpus: number[]): Promise<Scenario> {
   const dir = await mkdtemp(join(tmpdir(), `cosmos-bench-sched-${label}-`));
   await chmod(dir, 0o755);
-  const sshd = await startSshd({ dir: join(dir, 'sshd') });
+  // Verbose: sshd logs each command and sftp-server (a process of its own, so its CPU shows apart) each file operation.
+  const sshd = await startSshd({ dir: join(dir, 'sshd'), logFile: join(dir, 'sshd.log'), verbose: true });
   const hosts: SimHost[] = [];
   const lines = [`data_dir = "${join(dir, 'data')}"`, ''];
   for (const [i, gpus] of hostGpus.entries()) {
@@ -121,7 +122,8 @@ async function startScenario(label: string, hostGpus: number[]): Promise<Scenari
 
 /**
  * The host's `docker` and `nvidia-smi` behind a bash shim that logs when each command began and ended on the host
- * (`$EPOCHREALTIME`, no extra process; the shim itself costs a bash start, a few ms), its exit code and arguments.
+ * (`$EPOCHREALTIME`, no extra process; the shim itself costs a bash start, a few ms), the CPU time of the command
+ * (bash's `times`: user and system of its reaped children), its exit code and arguments.
  */
 async function timedShims(dir: string, log: string, tools: Record<string, string>): Promise<Record<string, string>> {
   await mkdir(dir, { recursive: true });
@@ -129,29 +131,69 @@ async function timedShims(dir: string, log: string, tools: Record<string, string
   for (const [tool, real] of Object.entries(tools)) {
     out[tool] = join(dir, tool);
     await writeFile(out[tool], [
-      '#!/bin/bash', 's=$EPOCHREALTIME', `'${real}' "$@"`, 'rc=$?', `a="${tool} $*"`,
-      `printf '%s %s %s %s\\n' "$s" "$EPOCHREALTIME" "$rc" "\${a:0:2000}" >> '${log}'`, 'exit $rc', '',
+      '#!/bin/bash', 's=$EPOCHREALTIME', `'${real}' "$@"`, 'rc=$?', 'e=$EPOCHREALTIME', `a="${tool} $*"`,
+      // `times` without a subshell (a fork would report its own, empty, times): through a file of this shell's own.
+      `times > '${dir}/times.'$$`, `{ read -r _; read -r cu cs; } < '${dir}/times.'$$`,
+      `printf '%s %s %s %s %s %s\\n' "$s" "$e" "$cu" "$cs" "$rc" "\${a:0:2000}" >> '${log}'`, 'exit $rc', '',
     ].join('\n'));
     await chmod(out[tool], 0o755);
   }
   return out;
 }
 
-interface HostCommand { start: number; end: number; exitCode: number; what: string; container: string | null }
+interface HostCommand { start: number; end: number; cpu: number; exitCode: number; what: string; container: string | null }
+/** bash's `times` format: 1m2.345s. */
+const bashSeconds = (text = '') => { const m = /^(\d+)m([\d.]+)s$/.exec(text); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; };
 function readCommandLog(host: SimHost): HostCommand[] {
   let text = '';
   try { text = readFileSync(host.commandLog, 'utf8'); } catch { return []; }
   return text.split('\n').filter(Boolean).map((line) => {
-    const [start, end, rc, tool, sub, ...rest] = line.split(' ');
+    const [start, end, cu, cs, rc, tool, sub, ...rest] = line.split(' ');
     const args = rest.join(' ');
     return {
-      start: Number(start) * 1000, end: Number(end) * 1000, exitCode: Number(rc),
+      start: Number(start) * 1000, end: Number(end) * 1000, cpu: bashSeconds(cu) + bashSeconds(cs), exitCode: Number(rc),
       what: tool === 'docker' ? `docker ${sub}` : tool!, container: /cosmos-[\w.]+-rs_[0-9a-f]{32}/.exec(`${sub} ${args}`)?.[0] ?? null,
     };
   });
 }
 
-/** An SSH command that does nothing (`true`), once a second over its own connection: the round trip under this load. */
+/**
+ * An SSH command that does nothing (`true`) over its own connection: `idle` times one after another before the runs,
+ * then one every 5 s (each costs the host a shell; more often would add load of its own): the round trip under load.
+ */
+async function sshIdle(scenario: Scenario, times: number): Promise<number[]> {
+  const transport = await openHostTransport(scenario.config.hosts[0]!);
+  const seconds: number[] = [];
+  try {
+    for (let i = 0; i <= times; i++) {
+      const started = performance.now();
+      await transport.exec(['true']);
+      if (i > 0) seconds.push((performance.now() - started) / 1000); // the first one also connects
+    }
+  } finally {
+    await transport.close();
+  }
+  return seconds;
+}
+
+/**
+ * What the SSH user's shell costs each remote command, started as sshd starts it (`$SHELL -c …` with SSH_CLIENT set:
+ * bash then reads ~/.bashrc) against the same shell without it; wall and CPU seconds, median of 5, machine as it is now.
+ */
+function shellStartup(): { shell: string; sshd: { wall: number; cpu: number }; plain: { wall: number; cpu: number } } {
+  const shell = userInfo().shell ?? '/bin/sh';
+  const time = (env: string) => {
+    const runs = Array.from({ length: 5 }, () => {
+      const started = performance.now();
+      const out = spawnSync('/bin/bash', ['-c', `env -i HOME="$HOME" PATH=/usr/bin:/bin ${env} '${shell}' -c true; times`], { encoding: 'utf8' }).stdout.trim().split('\n');
+      const [cu, cs] = (out.at(-1) ?? '').split(' ');
+      return { wall: (performance.now() - started) / 1000, cpu: bashSeconds(cu) + bashSeconds(cs) };
+    });
+    return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
+  };
+  return { shell, sshd: time('SSH_CLIENT="127.0.0.1 50000 22"'), plain: time('') };
+}
+
 function probeSsh(scenario: Scenario): { stop(): Promise<number[]> } {
   const seconds: number[] = [];
   let going = true;
@@ -161,7 +203,7 @@ function probeSsh(scenario: Scenario): { stop(): Promise<number[]> } {
       while (going) {
         const started = performance.now();
         await transport.exec(['true']).then(() => seconds.push((performance.now() - started) / 1000), () => undefined);
-        await new Promise((done) => setTimeout(done, 1000));
+        await new Promise((done) => setTimeout(done, 5000));
       }
     } finally {
       await transport.close();
@@ -183,6 +225,16 @@ async function installLeaseLog(sql: postgres.Sql): Promise<void> {
       return new;
     end $$;
     create trigger bench_lease_log after insert or update or delete on gpu_jobs for each row execute function bench_lease_log();`);
+}
+
+/** Remote commands and SFTP file operations (open, close, stat, …; not reads/writes) so far, from sshd's and sftp-server's logs. */
+function countHostOperations(scenario: Scenario): { commands: number; sftp: number } {
+  const read = (path: string) => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
+  return {
+    commands: (read(join(scenario.dir, 'sshd.log')).match(/Starting session: command for/g) ?? []).length,
+    sftp: read(join(scenario.dir, 'sshd', 'sftp.log')).split('\n')
+      .filter((line) => line && !/^(sent status|session (opened|closed)|received client version)/.test(line)).length,
+  };
 }
 
 interface LeaseEvents { enqueue?: number; lease?: number; release?: number; requeues: number }
@@ -435,6 +487,70 @@ function estimateErrors(samples: EstimateSample[], measured: Measured[]): Estima
 // Scenarios.
 
 interface Cpu { busy: number }
+
+/** Who used the machine's CPU: process trees sampled every 500 ms (own + reaped children's times, the last ≤ 0.5 s of a tree that ends is missed). */
+const cpuGroups = ['worker', 'Temporal dev server', 'PostgreSQL', 'sshd + the host commands (simulated docker, nvidia-smi)', 'sftp-server (log reads, uploads)', 'simulated containers (supervisor, torchrun, fake model)', 'this bench'] as const;
+type CpuGroup = (typeof cpuGroups)[number];
+function cpuByGroup(scenario: Scenario): { stop(): Map<CpuGroup | 'rest of the machine (other users too)', number> } {
+  const machineBefore = machineCpuSeconds();
+  const read = () => {
+    const procs = new Map<number, { ppid: number; self: number; reaped: number; comm: string }>();
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const raw = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const comm = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+        const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+        procs.set(Number(name), { ppid: Number(f[1]), self: (Number(f[11]) + Number(f[12])) / 100, reaped: (Number(f[13]) + Number(f[14])) / 100, comm });
+      } catch { /* gone */ }
+    }
+    const children = new Map<number, number[]>();
+    for (const [pid, p] of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), pid]);
+    const roots = new Map<number, CpuGroup>();
+    // A tree stops at another group's root (sftp-server under sshd).
+    const tree = (pid: number): number => (procs.get(pid)?.self ?? 0) + (procs.get(pid)?.reaped ?? 0)
+      + (children.get(pid) ?? []).filter((c) => !roots.has(c)).reduce((n, c) => n + tree(c), 0);
+    roots.set(scenario.worker.pid!, 'worker');
+    for (const pid of children.get(process.pid) ?? []) {
+      if (pid === scenario.worker.pid) continue;
+      const comm = procs.get(pid)!.comm;
+      roots.set(pid, comm === 'sshd' ? 'sshd + the host commands (simulated docker, nvidia-smi)' : /postgres/.test(comm) ? 'PostgreSQL' : 'Temporal dev server');
+    }
+    for (const [pid, p] of procs) {
+      if (roots.has(pid)) continue;
+      if (p.comm === 'sftp-server') {
+        // Only under our sshd: other sessions' test servers run on this machine too.
+        let up = p.ppid;
+        while (up > 1 && roots.get(up) !== 'sshd + the host commands (simulated docker, nvidia-smi)') up = procs.get(up)?.ppid ?? 0;
+        if (up > 1) roots.set(pid, 'sftp-server (log reads, uploads)');
+        continue;
+      }
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('supervisor.js') && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(scenario.dir)) {
+          roots.set(pid, 'simulated containers (supervisor, torchrun, fake model)');
+        }
+      } catch { /* gone */ }
+    }
+    return new Map([...roots].map(([pid, group]) => [pid, { group, seconds: tree(pid) }]));
+  };
+  const first = read();
+  const last = new Map(first);
+  const timer = setInterval(() => { for (const [pid, v] of read()) last.set(pid, v); }, 500);
+  const selfBefore = process.cpuUsage();
+  return {
+    stop() {
+      clearInterval(timer);
+      for (const [pid, v] of read()) last.set(pid, v);
+      const self = process.cpuUsage(selfBefore);
+      const out = new Map<CpuGroup | 'rest of the machine (other users too)', number>(cpuGroups.map((g) => [g, 0]));
+      for (const [pid, v] of last) out.set(v.group, out.get(v.group)! + v.seconds - (first.get(pid)?.seconds ?? 0));
+      out.set('this bench', (self.user + self.system) / 1e6);
+      const ours = [...out.values()].reduce((a, b) => a + b, 0);
+      out.set('rest of the machine (other users too)', machineCpuSeconds() - machineBefore - ours);
+      return out;
+    },
+  };
+}
 function cpuMeter(): () => Cpu {
   const before = machineCpuSeconds();
   const started = Date.now();
@@ -446,26 +562,47 @@ interface Common {
   startupShare: number; startup: number; dockerRun: number; cpu: number; requeues: number;
   estimates: EstimateErrors; gaps: Gap[]; phases: number[][]; reports: number; nulls: { start: number; end: number };
   /** Host-side seconds of each kind of command during the measured runs, and how many per run. */
-  commands: Map<string, { seconds: number[]; perRun: number }>;
+  commands: Map<string, { seconds: number[]; cpu: number[]; perRun: number }>;
   sshRoundTrip: number[];
+  sshIdle: number[];
+  /** CPU seconds per group over the measured runs, and the wall seconds they took. */
+  cpuGroups: Map<string, number>; wallSeconds: number;
+  /** Per measured run: remote commands and SFTP file operations. */
+  opsPerRun: { commands: number; sftp: number };
 }
 
-interface Probes { cpu: () => Cpu; sampler: ReturnType<typeof sampleQueue>; ssh: ReturnType<typeof probeSsh>; from: number }
-function startProbes(scenario: Scenario): Probes {
-  return { cpu: cpuMeter(), sampler: sampleQueue(scenario), ssh: probeSsh(scenario), from: Date.now() };
+interface Probes { sshIdle: number[]; ops: { commands: number; sftp: number }; cpu: () => Cpu; groups: ReturnType<typeof cpuByGroup>; sampler: ReturnType<typeof sampleQueue>; ssh: ReturnType<typeof probeSsh>; from: number }
+async function startProbes(scenario: Scenario): Promise<Probes> {
+  const idle = await sshIdle(scenario, 5);
+  return { sshIdle: idle, ops: countHostOperations(scenario), cpu: cpuMeter(), groups: cpuByGroup(scenario), sampler: sampleQueue(scenario), ssh: probeSsh(scenario), from: Date.now() };
+}
+
+/** The sshd tree's CPU split into the simulated CLIs (their own `times`) and the rest (sshd, sftp-server, shells). */
+function splitHostCommands(groups: Map<string, number>, commands: Common['commands']): Map<string, number> {
+  const cli = [...commands.values()].reduce((n, c) => n + c.cpu.reduce((a, b) => a + b, 0), 0);
+  const out = new Map<string, number>();
+  for (const [group, seconds] of groups) {
+    if (group !== 'sshd + the host commands (simulated docker, nvidia-smi)') { out.set(group, seconds); continue; }
+    out.set('sshd, sftp-server, login shells', seconds - cli);
+    out.set('simulated docker / nvidia-smi commands (node)', cli);
+  }
+  return out;
 }
 
 async function commonFigures(scenario: Scenario, probes: Probes, measured: Measured[]): Promise<{ common: Common; leases: Map<string, LeaseEvents> }> {
-  const samples = await probes.sampler.stop();
-  const sshRoundTrip = await probes.ssh.stop();
+  const groups = probes.groups.stop();
   const cpu = probes.cpu().busy;
   const to = Date.now();
+  const ops = countHostOperations(scenario);
+  const samples = await probes.sampler.stop();
+  const sshRoundTrip = await probes.ssh.stop();
   const leases = await readLeaseLog(scenario.sql);
   const gaps = slotGaps(measured, leases);
-  const commands = new Map<string, { seconds: number[]; perRun: number }>();
+  const commands = new Map<string, { seconds: number[]; cpu: number[]; perRun: number }>();
   for (const c of scenario.hosts.flatMap(readCommandLog).filter((c) => c.start >= probes.from && c.start <= to)) {
-    const entry = commands.get(c.what) ?? { seconds: [], perRun: 0 };
+    const entry = commands.get(c.what) ?? { seconds: [], cpu: [], perRun: 0 };
     entry.seconds.push((c.end - c.start) / 1000);
+    entry.cpu.push(c.cpu);
     commands.set(c.what, entry);
   }
   for (const entry of commands.values()) entry.perRun = entry.seconds.length / measured.length;
@@ -478,7 +615,8 @@ async function commonFigures(scenario: Scenario, probes: Probes, measured: Measu
       dockerRun: median(measured.filter((m) => m.dockerRunInvoked !== null).map((m) => (m.start - m.dockerRunInvoked!) / 1000)),
       cpu, requeues: [...leases.values()].reduce((n, l) => n + l.requeues, 0),
       estimates: estimateErrors(samples, measured), gaps, phases: await explainGaps(scenario, gaps, leases),
-      reports: probes.sampler.reports, nulls: probes.sampler.nulls, commands, sshRoundTrip,
+      reports: probes.sampler.reports, nulls: probes.sampler.nulls, commands, sshRoundTrip, sshIdle: probes.sshIdle, cpuGroups: splitHostCommands(groups, commands), wallSeconds: (to - probes.from) / 1000,
+      opsPerRun: { commands: (ops.commands - probes.ops.commands) / measured.length, sftp: (ops.sftp - probes.ops.sftp) / measured.length },
     },
   };
 }
@@ -494,7 +632,7 @@ async function mixedScenario(round: number): Promise<MixedResult> {
     const prompt = (await createPrompt(scenario.db, { text: 'bench: a quiet street at dawn', videoDir: join(root, 'samples', 'demo') }, { negativePrompt: 'n' })).prompt;
     await warmUp(scenario, prompt.id, mixedSteps.short);
     const steps = Array.from({ length: mixedRuns }, (_, i) => (i % 2 === 0 ? mixedSteps.short : mixedSteps.long));
-    const probes = startProbes(scenario);
+    const probes = await startProbes(scenario);
     const t0 = Date.now();
     const runs = await submitInOrder(scenario, prompt.id, steps);
     const submitSpan = (Date.now() - t0) / 1000;
@@ -529,7 +667,7 @@ async function burstScenario(round: number): Promise<BurstResult> {
     const gpus = scenario.hosts[0]!.gpus;
     const prompt = (await createPrompt(scenario.db, { text: 'bench: a quiet street at dawn', videoDir: join(root, 'samples', 'demo') }, { negativePrompt: 'n' })).prompt;
     await warmUp(scenario, prompt.id, burstSteps);
-    const probes = startProbes(scenario);
+    const probes = await startProbes(scenario);
     const t0 = Date.now();
     const runs = await submitInOrder(scenario, prompt.id, Array.from({ length: burstRuns }, () => burstSteps));
     const submitSpan = (Date.now() - t0) / 1000;
@@ -615,8 +753,11 @@ for (const [label, results] of [['mixed', mixed], ['burst', burst]] as const) {
   row(`simulator (${label}): docker run invoked → container started, median (s)`, over(results.map((r) => r.dockerRun)));
   row(`simulator (${label}): container start → first log line, share of container time`, results.map((r) => pct(r.startupShare)).join(', '));
   row(`machine (${label}): CPU busy, both cores`, results.map((r) => pct(r.cpu)).join(', '));
+  row(`machine (${label}): remote commands / SFTP file operations per run`,
+    `${fmt(median(results.map((r) => r.opsPerRun.commands)), 1)} / ${fmt(median(results.map((r) => r.opsPerRun.sftp)), 1)}`);
   const ssh = results.flatMap((r) => r.sshRoundTrip);
-  row(`machine (${label}): SSH \`true\` round trip, median / p90 (s)`, `${fmt(median(ssh))} / ${fmt(quantile(ssh, 0.9))}  (n=${ssh.length})`);
+  const idle = results.flatMap((r) => r.sshIdle);
+  row(`machine (${label}): SSH \`true\` round trip before the runs / during them, median (s)`, `${fmt(median(idle))} / ${fmt(median(ssh))}  (n=${idle.length} / ${ssh.length})`);
 }
 console.log(`\nGPU scheduler (issue 13); measured in this run${rounds > 1 ? `, min / median / max over ${rounds} rounds` : ''}`);
 printTable(['figure', 'measured', 'target', 'before (issue 13)'], rows);
@@ -635,9 +776,20 @@ for (const [label, results] of [['mixed', mixed], ['burst', burst]] as const) {
   if (results.length === 0) continue;
   const kinds = [...new Set(results.flatMap((r) => [...r.commands.keys()]))].sort();
   console.log(`\nremote commands as the host ran them (${label}; a logging shim around the simulator's docker and nvidia-smi; seconds on the host)`);
-  printTable(['command', 'per run', 'median', 'p90', 'max'], kinds.map((kind) => {
+  printTable(['command', 'per run', 'wall median', 'wall p90', 'wall max', 'CPU median'], kinds.map((kind) => {
     const seconds = results.flatMap((r) => r.commands.get(kind)?.seconds ?? []);
-    return [kind, fmt(median(results.map((r) => r.commands.get(kind)?.perRun ?? 0))), fmt(median(seconds)), fmt(quantile(seconds, 0.9)), fmt(Math.max(...seconds))];
+    const cpu = results.flatMap((r) => r.commands.get(kind)?.cpu ?? []);
+    return [kind, fmt(median(results.map((r) => r.commands.get(kind)?.perRun ?? 0))), fmt(median(seconds)), fmt(quantile(seconds, 0.9)), fmt(Math.max(...seconds)), fmt(median(cpu))];
+  }));
+}
+for (const [label, results] of [['mixed', mixed], ['burst', burst]] as const) {
+  if (results.length === 0) continue;
+  const wall = results.reduce((n, r) => n + r.wallSeconds, 0);
+  const runs = label === 'mixed' ? mixedRuns : burstRuns;
+  console.log(`\nwhere the CPU went (${label}: ${fmt(wall, 0)} s wall × 2 cores = ${fmt(wall * 2, 0)} CPU-s available)`);
+  printTable(['process tree', 'CPU-s', 'share of both cores', 'CPU-s per run'], [...results[0]!.cpuGroups.keys()].map((group) => {
+    const seconds = results.reduce((n, r) => n + (r.cpuGroups.get(group) ?? 0), 0);
+    return [group, fmt(seconds, 1), pct(seconds / (wall * 2)), fmt(seconds / (runs * results.length))];
   }));
 }
 if (burst.length > 0) {
@@ -648,4 +800,7 @@ if (burst.length > 0) {
   console.log(`\nsimulator start-up: ${fmt(dockerRun)} s of the ${fmt(idle)} s median idle slot is the simulated \`docker run\`, and ${fmt(startup)} s of each ${fmt(container)} s container`
     + ` is its fake model starting (node processes) before its first log line${dockerRun > idle / 2 ? ': the simulator dominates the idle time' : ''}.`);
 }
+const shell = shellStartup();
+console.log(`\nthe SSH user's shell (${shell.shell}) per remote command, started as sshd starts it (reads ~/.bashrc): ${fmt(shell.sshd.wall)} s wall, ${fmt(shell.sshd.cpu)} CPU-s;`
+  + ` the same shell without it: ${fmt(shell.plain.wall)} s, ${fmt(shell.plain.cpu)} CPU-s (measured now, after the runs; load ${loadavg()[0]!.toFixed(1)}).`);
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
