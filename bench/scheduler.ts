@@ -185,7 +185,8 @@ function shellStartup(): { shell: string; sshd: { wall: number; cpu: number }; p
   const time = (env: string) => {
     const runs = Array.from({ length: 5 }, () => {
       const started = performance.now();
-      const out = spawnSync('/bin/bash', ['-c', `env -i HOME="$HOME" PATH=/usr/bin:/bin ${env} '${shell}' -c true; times`], { encoding: 'utf8' }).stdout.trim().split('\n');
+      // stdin not a socket (node's pipes are socketpairs): bash reads ~/.bashrc when stdin is a network connection, as under sshd.
+      const out = spawnSync('/bin/bash', ['-c', `env -i HOME="$HOME" PATH=/usr/bin:/bin ${env} '${shell}' -c true; times`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).stdout.trim().split('\n');
       const [cu, cs] = (out.at(-1) ?? '').split(' ');
       return { wall: (performance.now() - started) / 1000, cpu: bashSeconds(cu) + bashSeconds(cs) };
     });
@@ -289,12 +290,16 @@ async function measureRuns(scenario: Scenario, runs: Run[]): Promise<Measured[]>
 
 interface ActivityTimes { scheduled: number; started: number | null; completed: number | null }
 /** Each activity of the run's workflow (first attempt's schedule, last start, completion), by activity type. */
-async function activityTimeline(scenario: Scenario, runId: string): Promise<Map<string, ActivityTimes>> {
+async function activityTimeline(scenario: Scenario, runId: string): Promise<{ activities: Map<string, ActivityTimes>; signals: number; workflowTasks: number }> {
   const history = await scenario.temporal.client.workflow.getHandle(workflowIdForRun(runId)).fetchHistory();
   const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
   const bySchedule = new Map<string, { type: string; times: ActivityTimes }>();
   const result = new Map<string, ActivityTimes>();
+  let signals = 0;
+  let workflowTasks = 0;
   for (const event of history.events ?? []) {
+    if (event.workflowExecutionSignaledEventAttributes) signals += 1;
+    if (event.workflowTaskCompletedEventAttributes) workflowTasks += 1;
     const at = ms(event.eventTime);
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled) {
@@ -307,7 +312,7 @@ async function activityTimeline(scenario: Scenario, runId: string): Promise<Map<
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed) { const s = bySchedule.get(String(completed.scheduledEventId)); if (s) s.times.completed = at; }
   }
-  return result;
+  return { activities: result, signals, workflowTasks };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -440,6 +445,17 @@ const gapPhases = [
   'container_started_at → docker run invoked on the host (SSH exec)',
   'docker run invoked → container started (simulated docker run + supervisor)',
 ];
+/** Per run of the scenario: signals its workflow got (progress and queue position for the Web UI) and its workflow tasks. */
+async function historyCounts(scenario: Scenario, measured: Measured[]): Promise<{ signals: number[]; workflowTasks: number[] }> {
+  const out = { signals: [] as number[], workflowTasks: [] as number[] };
+  for (const m of measured) {
+    const { signals, workflowTasks } = await activityTimeline(scenario, m.run.id);
+    out.signals.push(signals);
+    out.workflowTasks.push(workflowTasks);
+  }
+  return out;
+}
+
 async function explainGaps(scenario: Scenario, gaps: Gap[], leases: Map<string, LeaseEvents>): Promise<number[][]> {
   const rows: number[][] = [];
   const inspects = new Map<string, HostCommand[]>();
@@ -448,7 +464,7 @@ async function explainGaps(scenario: Scenario, gaps: Gap[], leases: Map<string, 
   }
   for (const gap of gaps) {
     const a = gap.after;
-    const acts = await activityTimeline(scenario, a.run.id);
+    const acts = (await activityTimeline(scenario, a.run.id)).activities;
     const acquire = acts.get('acquireGpuSlot');
     const upload = acts.get('uploadJobInputs');
     const container = acts.get('runJobContainer');
@@ -561,6 +577,7 @@ function cpuMeter(): () => Cpu {
 interface Common {
   startupShare: number; startup: number; dockerRun: number; cpu: number; requeues: number;
   estimates: EstimateErrors; gaps: Gap[]; phases: number[][]; reports: number; nulls: { start: number; end: number };
+  history: { signals: number[]; workflowTasks: number[] };
   /** Host-side seconds of each kind of command during the measured runs, and how many per run. */
   commands: Map<string, { seconds: number[]; cpu: number[]; perRun: number }>;
   sshRoundTrip: number[];
@@ -614,7 +631,7 @@ async function commonFigures(scenario: Scenario, probes: Probes, measured: Measu
       startupShare: median(withLog.map((m) => (m.firstLog! - m.start) / (m.finish - m.start))),
       dockerRun: median(measured.filter((m) => m.dockerRunInvoked !== null).map((m) => (m.start - m.dockerRunInvoked!) / 1000)),
       cpu, requeues: [...leases.values()].reduce((n, l) => n + l.requeues, 0),
-      estimates: estimateErrors(samples, measured), gaps, phases: await explainGaps(scenario, gaps, leases),
+      estimates: estimateErrors(samples, measured), gaps, phases: await explainGaps(scenario, gaps, leases), history: await historyCounts(scenario, measured),
       reports: probes.sampler.reports, nulls: probes.sampler.nulls, commands, sshRoundTrip, sshIdle: probes.sshIdle, cpuGroups: splitHostCommands(groups, commands), wallSeconds: (to - probes.from) / 1000,
       opsPerRun: { commands: (ops.commands - probes.ops.commands) / measured.length, sftp: (ops.sftp - probes.ops.sftp) / measured.length },
     },
@@ -753,6 +770,10 @@ for (const [label, results] of [['mixed', mixed], ['burst', burst]] as const) {
   row(`simulator (${label}): docker run invoked → container started, median (s)`, over(results.map((r) => r.dockerRun)));
   row(`simulator (${label}): container start → first log line, share of container time`, results.map((r) => pct(r.startupShare)).join(', '));
   row(`machine (${label}): CPU busy, both cores`, results.map((r) => pct(r.cpu)).join(', '));
+  row(`temporal (${label}): signals to a run's workflow, median / max (queue position + progress)`,
+    `${fmt(median(results.flatMap((r) => r.history.signals)), 0)} / ${fmt(Math.max(...results.flatMap((r) => r.history.signals)), 0)}`);
+  row(`temporal (${label}): workflow tasks per run, median / total`,
+    `${fmt(median(results.flatMap((r) => r.history.workflowTasks)), 0)} / ${fmt(results.flatMap((r) => r.history.workflowTasks).reduce((a, b) => a + b, 0), 0)}`);
   row(`machine (${label}): remote commands / SFTP file operations per run`,
     `${fmt(median(results.map((r) => r.opsPerRun.commands)), 1)} / ${fmt(median(results.map((r) => r.opsPerRun.sftp)), 1)}`);
   const ssh = results.flatMap((r) => r.sshRoundTrip);
