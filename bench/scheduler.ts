@@ -15,6 +15,9 @@
  *    container's exit and the next one's start (and where it goes), wall time.
  * 3. estimates: during both, the `cosmos queue` report (buildQueueReport) is sampled every 2 s; each waiting job's
  *    estimated start and each running job's estimated end is compared with the container's actual start/exit.
+ * Then where the time goes: each idle slot phase by phase (lease log, histories, a logging shim around the host's
+ * docker and nvidia-smi), the host commands' own times, SSH round trips, CPU by process tree (the machine is shared:
+ * what is not ours shows as the rest), signals and workflow tasks per run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -578,6 +581,8 @@ interface Common {
   startupShare: number; startup: number; dockerRun: number; cpu: number; requeues: number;
   estimates: EstimateErrors; gaps: Gap[]; phases: number[][]; reports: number; nulls: { start: number; end: number };
   history: { signals: number[]; workflowTasks: number[] };
+  /** What the estimator takes as a run's duration (container_started_at → its first `downloading` event), over the container's own time. */
+  learnedOverActual: number[];
   /** Host-side seconds of each kind of command during the measured runs, and how many per run. */
   commands: Map<string, { seconds: number[]; cpu: number[]; perRun: number }>;
   sshRoundTrip: number[];
@@ -624,6 +629,11 @@ async function commonFigures(scenario: Scenario, probes: Probes, measured: Measu
   }
   for (const entry of commands.values()) entry.perRun = entry.seconds.length / measured.length;
   const withLog = measured.filter((m) => m.firstLog !== null);
+  const learned = await scenario.sql<{ id: string; seconds: number | null }[]>`
+    select r.id, extract(epoch from (select min(e.at) from run_events e where e.run_id = r.id and e.stage = 'downloading' and e.at >= r.container_started_at) - r.container_started_at)::float8 as seconds
+    from runs r where r.id in ${scenario.sql(measured.map((m) => m.run.id))}`;
+  const actual = new Map(measured.map((m) => [m.run.id, m.seconds]));
+  const learnedOverActual = learned.filter((l) => l.seconds !== null).map((l) => l.seconds! / actual.get(l.id)!);
   return {
     leases,
     common: {
@@ -631,7 +641,7 @@ async function commonFigures(scenario: Scenario, probes: Probes, measured: Measu
       startupShare: median(withLog.map((m) => (m.firstLog! - m.start) / (m.finish - m.start))),
       dockerRun: median(measured.filter((m) => m.dockerRunInvoked !== null).map((m) => (m.start - m.dockerRunInvoked!) / 1000)),
       cpu, requeues: [...leases.values()].reduce((n, l) => n + l.requeues, 0),
-      estimates: estimateErrors(samples, measured), gaps, phases: await explainGaps(scenario, gaps, leases), history: await historyCounts(scenario, measured),
+      estimates: estimateErrors(samples, measured), gaps, phases: await explainGaps(scenario, gaps, leases), history: await historyCounts(scenario, measured), learnedOverActual,
       reports: probes.sampler.reports, nulls: probes.sampler.nulls, commands, sshRoundTrip, sshIdle: probes.sshIdle, cpuGroups: splitHostCommands(groups, commands), wallSeconds: (to - probes.from) / 1000,
       opsPerRun: { commands: (ops.commands - probes.ops.commands) / measured.length, sftp: (ops.sftp - probes.ops.sftp) / measured.length },
     },
@@ -762,6 +772,8 @@ for (const [label, results] of [['mixed', mixed], ['burst', burst]] as const) {
   row(`estimate (${label}): running job's end, median / p90 relative error`, `${pct(median(end))} / ${pct(quantile(end, 0.9))}  (n=${end.length})`);
   row(`estimate (${label}): median signed error start / end (< 0: too early)`,
     `${pct(median(results.flatMap((r) => r.estimates.startSigned)))} / ${pct(median(results.flatMap((r) => r.estimates.endSigned)))}`);
+  row(`estimate (${label}): duration it learns (container_started_at → 'downloading') / container time, median`,
+    `${fmt(median(results.flatMap((r) => r.learnedOverActual)))}×`);
   row(`estimate (${label}): reports sampled; entries without an estimate (start / end)`,
     `${results.reduce((n, r) => n + r.reports, 0)}; ${results.reduce((n, r) => n + r.nulls.start, 0)} / ${results.reduce((n, r) => n + r.nulls.end, 0)}`);
 }
