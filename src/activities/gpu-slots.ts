@@ -39,10 +39,15 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
         }
       }
       const report = createProgressReporter(deps);
+      let signalledAt = 0;
       for (;;) {
         const leased = row?.host ? row : await hub.waitForGrant(request.jobKey, (waiting, place) => {
           context.heartbeat({ phase: 'queued', position: place?.position ?? null, waitingFor: place?.reason ?? waiting.waitingFor });
-          for (const runId of request.runIds) void report(runId, `queued${place ? ` #${place.position}` : ''}`, 0);
+          // The place moves with every grant ahead of it: tell the workflow (Web UI details) at most every 5 s.
+          if (place && Date.now() - signalledAt >= 5_000) {
+            signalledAt = Date.now();
+            for (const runId of request.runIds) void report(runId, `queued #${place.position}`, 0);
+          }
         }, context.cancellationSignal);
         if (!leased?.host || !leased.devices) throw ApplicationFailure.nonRetryable(`job ${request.jobKey} left the GPU queue while it waited`, 'internal');
         const { host, devices } = leased;
