@@ -33,9 +33,12 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
       if (!row) {
         const candidates = await candidateHosts(deps, request);
         row = await enqueueGpuJob(deps.db, { ...request, candidates, ...(workflowId ? { workflowId } : {}) });
+      }
+      // Also on a retry that found the row (the attempt that enqueued it may have died before this); idempotent.
+      if (!row.host) {
         for (const runId of request.runIds) {
           await markRunQueued(deps.db, runId, workflowId ? { workflowId } : {});
-          await addRunEvent(deps.db, { runId, stage: 'queued', progress: 0, message: `waiting for a GPU slot (${candidates.map((c) => c.host).join(' or ')})` });
+          await addRunEvent(deps.db, { runId, stage: 'queued', progress: 0, message: `waiting for a GPU slot (${row.candidates.map((c) => c.host).join(' or ')})` });
         }
       }
       const report = createProgressReporter(deps);
