@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { blockDevice, enqueueGpuJob, findGpuJob, markHostReachable, markHostUnreachable, releaseGpuJob, requeueGpuJob } from '../db/queries/gpu-queue.js';
 import { addRunEvent, markRunQueued } from '../db/queries/runs.js';
 import { containerNameFor } from '../gpu/docker.js';
-import { listOurContainers } from '../gpu/gpu-allocation.js';
+import { busyGpusOf, listOurContainers } from '../gpu/gpu-allocation.js';
 import { foreignBusyGpus, GpuReadingError, readGpuOccupancy } from '../gpu/gpu-occupancy.js';
 import { HostUnreachableError, RemoteCommandError } from '../gpu/remote-command-error.js';
 import { findModelType, hostServes } from '../models/index.js';
@@ -112,7 +112,7 @@ async function checkLease(deps: ActivityDeps, request: SlotRequest, hostName: st
       }
     }
     if (strangers.length > 0) return `${hostName}: GPU ${devices.join(', ')} still in use by ${strangers.map((c) => c.name).join(', ')}`;
-    const ours = new Set(containers.filter((c) => c.state === 'running').flatMap((c) => c.devices));
+    const ours = busyGpusOf(containers);
     let blocked = new Map<number, string>();
     try {
       beat();

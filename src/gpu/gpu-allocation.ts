@@ -1,5 +1,3 @@
-import { foreignBusyGpus, GpuReadingError, readGpuOccupancy, type GpuMemoryNeed } from './gpu-occupancy.js';
-import { RemoteCommandError } from './remote-command-error.js';
 import type { GpuHostTransport } from './transport.js';
 
 /** Label on every container we start, naming its GPU devices (`0_1`: docker ps joins labels with commas). */
@@ -25,34 +23,3 @@ export async function listOurContainers(transport: GpuHostTransport, docker: str
 export function busyGpusOf(containers: readonly HostContainer[]): Set<number> {
   return new Set(containers.filter((c) => c.state === 'running').flatMap((c) => c.devices));
 }
-
-/** The first `count` free devices, or null when the host has too few free right now. */
-export function chooseGpus(all: number[], busy: Set<number>, count: number): number[] | null {
-  const free = all.filter((device) => !busy.has(device));
-  return free.length >= count ? free.slice(0, count) : null;
-}
-
-/**
- * The first `count` devices that neither our containers hold nor anything we cannot see in our labels (a compute
- * process that is not ours, less free memory than the model needs), or why there are none right now. nvidia-smi
- * is asked only when our own containers leave enough devices, in one command. When it cannot be read (failing,
- * or answering in another shape) the choice rests on our own containers alone: it cannot tell, so it does not block.
- */
-export async function pickFreeGpus(
-  transport: GpuHostTransport, host: { gpus: number[]; nvidia_smi: string }, ours: Set<number>, count: number, need?: GpuMemoryNeed,
-): Promise<{ devices: number[] } | { waiting: string }> {
-  if (!chooseGpus(host.gpus, ours, count)) return { waiting: `GPU ${describeDevices(host.gpus.filter((d) => ours.has(d)))} in use by our containers` };
-  let blocked = new Map<number, string>();
-  try {
-    blocked = foreignBusyGpus(await readGpuOccupancy(transport, host.nvidia_smi), ours, need);
-  } catch (error) {
-    if (!(error instanceof RemoteCommandError || error instanceof GpuReadingError)) throw error;
-  }
-  const devices = chooseGpus(host.gpus, new Set([...ours, ...blocked.keys()]), count);
-  if (devices) return { devices };
-  const reasons = host.gpus.filter((d) => blocked.has(d)).map((d) => `GPU ${d}: ${blocked.get(d)}`);
-  const mine = host.gpus.filter((d) => ours.has(d));
-  return { waiting: [...reasons, ...(mine.length > 0 ? [`GPU ${describeDevices(mine)} in use by our containers`] : [])].join('; ') };
-}
-
-const describeDevices = (devices: number[]) => devices.join(', ');

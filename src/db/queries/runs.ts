@@ -99,13 +99,6 @@ export async function listRunEvents(db: Db, runId: string): Promise<RunEvent[]> 
   return db.select().from(runEvents).where(eq(runEvents.runId, runId)).orderBy(asc(runEvents.id));
 }
 
-/** Pending and running runs per GPU host, for spreading new work over hosts. */
-export async function countOpenRunsByHost(db: Db): Promise<Map<string, number>> {
-  const rows = await db.select({ host: runs.gpuHost, n: sql<number>`count(*)::int` }).from(runs)
-    .where(inArray(runs.status, openStatuses)).groupBy(runs.gpuHost);
-  return new Map(rows.filter((r) => r.host !== null).map((r) => [r.host!, r.n]));
-}
-
 /** The runs started by `cosmos retry` of this one, oldest first. */
 export async function listRetriesOfRun(db: Db, runId: string): Promise<Run[]> {
   return db.select().from(runs).where(eq(runs.retryOfRunId, runId)).orderBy(asc(runs.createdAt), asc(runs.id));
