@@ -6,8 +6,9 @@ import { kindOfMode } from './entry-kind.js';
 import { HostUnreachableError } from './remote-command-error.js';
 import { quoteCommand } from './shell-quote.js';
 import { downloadPipelined, uploadPipelined } from './sftp-pipeline.js';
-import { createSemaphore, execRemote, isConnectionError, wrapCommand } from './ssh-exec.js';
+import { createSemaphore, isConnectionError } from './ssh-exec.js';
 import { createSessionPool, type SshSession, type SshTarget } from './ssh-session.js';
+import { createShellPool } from './ssh-shell-pool.js';
 import type { ExecOptions, ExecResult, GpuHostTransport, TransferOptions } from './transport.js';
 
 export type { SshTarget } from './ssh-session.js';
@@ -24,6 +25,7 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
   const pool = createSessionPool(target);
   const requestTimeoutMs = target.requestTimeoutMs ?? 30_000;
   const channels = createSemaphore(maxChannels);
+  const shells = createShellPool(target.name, pool.where, requestTimeoutMs);
 
   const unreachable = (session: SshSession | null, what: string, cause?: unknown, beforeCommand = false) => new HostUnreachableError(
     target.name, `${what}: ${session?.reason || (cause as Error | undefined)?.message || 'the connection dropped'}`, { cause, beforeCommand });
@@ -109,8 +111,12 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
         const session = await pool.acquire().catch((error: unknown) => {
           throw error instanceof HostUnreachableError ? new HostUnreachableError(target.name, error.message.replace(`${target.name}: `, ''), { cause: error, beforeCommand: true }) : error;
         });
-        return await execRemote(session, target.name, command, options.survivesDisconnect ? command : wrapCommand(argv), { ...options, signal: effectiveSignal(options.signal) }, requestTimeoutMs,
-          (cause, beforeCommand) => unreachable(session, `\`${command.slice(0, 80)}\` on ${pool.where}`, cause, beforeCommand));
+        const shell = await shells.take(session);
+        try {
+          return await shell.run(argv, command, { ...options, signal: effectiveSignal(options.signal) });
+        } finally {
+          shells.give(shell);
+        }
       } finally {
         release();
       }
@@ -200,7 +206,10 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
     async rename(from, to) {
       await this.exec(['mv', '-f', '--', from, to]);
     },
-    close: () => pool.close(),
+    async close() {
+      shells.close();
+      await pool.close();
+    },
   };
 }
 

@@ -33,6 +33,21 @@ describe('SSH transport against a real sshd', () => {
     expect(stdout.split('\0').slice(0, -1)).toEqual(args);
   });
 
+  it('passes output through whole whatever it looks like: no final newline, bytes like our own framing, both streams', async () => {
+    const tricky = 'no newline \u001ecosmos-end:1:0 \u001ecosmos-end:';
+    const { stdout, stderr } = await transport.exec(['sh', '-c', 'printf "%s" "$1"; printf "%s" "$1" >&2', 'sh', tricky]);
+    expect(stdout).toBe(tricky);
+    expect(stderr).toBe(tricky);
+    const big = await transport.exec(['sh', '-c', 'head -c 3000000 /dev/zero | tr "\\0" x']);
+    expect(big.stdout).toHaveLength(3_000_000);
+  });
+
+  it('runs commands side by side and one after another, each with its own output and exit code', async () => {
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => transport.exec(['sh', '-c', `sleep 0.$((${i} % 3)); echo ${i}; exit ${i}`], { okExitCodes: [i] })));
+    expect(results.map((r) => [r.stdout, r.exitCode])).toEqual(Array.from({ length: 12 }, (_, i) => [`${i}\n`, i]));
+    for (let i = 0; i < 20; i += 1) expect((await transport.exec(['echo', `${i}`])).stdout).toBe(`${i}\n`);
+  });
+
   it('raises one error type carrying host, command, exit code and stderr tail', async () => {
     const error = await transport.exec(['sh', '-c', 'echo boom >&2; exit 3']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteCommandError);
@@ -109,6 +124,28 @@ describe('SSH transport against a real sshd', () => {
   });
 });
 
+describe('SSH transport on a host whose login files are slow', () => {
+  it('runs the login files once for many commands in a row, not once per command', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cosmos-ssh-logins-'));
+    await chmod(dir, 0o755);
+    const count = join(dir, 'logins');
+    const sshd = await startSshd({ dir: join(dir, 'sshd'), loginFile: `echo x >> ${count}\n` });
+    const transport = createSshTransport({ name: 'login-host', host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint });
+    const logins = async () => (await readFile(count, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+    try {
+      await transport.exec(['true']);
+      const afterFirst = await logins();
+      expect(afterFirst).toBeGreaterThan(0);
+      for (let i = 0; i < 10; i += 1) await transport.exec(['echo', `${i}`]);
+      expect(await logins()).toBe(afterFirst);
+    } finally {
+      await transport.close();
+      await sshd.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('SSH transport on a host whose login files print and are slow', () => {
   it('parses only what the command printed, and reports the slow login shell once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cosmos-ssh-login-'));
@@ -123,7 +160,7 @@ describe('SSH transport on a host whose login files print and are slow', () => {
       expect(result).toEqual({ stdout: '{"a":1}\n', stderr: 'note\n', exitCode: 3 });
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(warnings.filter((w) => w.includes('noisy-host'))).toHaveLength(1);
-      expect(warnings[0]).toMatch(/waits \d+\.\d s for the SSH user's login files/);
+      expect(warnings[0]).toMatch(/a login on noisy-host takes \d+\.\d s for the SSH user's login files/);
     } finally {
       process.off('warning', onWarning);
       await transport.close();
