@@ -115,6 +115,21 @@ describe('SSH transport when the link fails', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('kills the remote command when the link drops under it, unless it is one that must survive a drop', async () => {
+    const transport = open();
+    const killed = join(dir, 'cut-off-command-ran-on');
+    const survived = join(dir, 'surviving-command-finished');
+    const cut = transport.exec(['sh', '-c', `sleep 1.5; touch ${killed}`]).catch((e: unknown) => e);
+    const kept = transport.exec(['sh', '-c', `sleep 1.5; touch ${survived}`], { survivesDisconnect: true }).catch((e: unknown) => e);
+    await sleep(500);
+    await sshd.dropConnections();
+    expect(await cut).toBeInstanceOf(HostUnreachableError);
+    expect(await kept).toBeInstanceOf(HostUnreachableError);
+    await sleep(2500);
+    expect(existsSync(killed)).toBe(false);
+    expect(existsSync(survived)).toBe(true);
+  });
+
   it('keeps a command failure a RemoteCommandError and the session usable', async () => {
     const transport = open();
     const error = await transport.exec(['sh', '-c', 'exit 7']).catch((e: unknown) => e);
