@@ -20,22 +20,24 @@ export interface StartRequest extends Omit<ContainerJob, 'gpuDevices' | 'envFile
 }
 
 /**
- * Exactly one start per container name. Look first: present → attach (a failed start is a failure, not a
- * container to wait for). Absent → if a start was ever recorded for this name the container was lost (host
- * reboot, docker rm) and is never started again; otherwise record the start, then `docker run`. A name conflict
- * means another worker won the race → attach.
+ * Exactly one start per container name. The start is recorded before `docker run`, so a job with no recorded start
+ * has no container: start it. One with a recorded start looks first: present → attach (a failed start is a failure,
+ * not a container to wait for); absent → if `docker run` was invoked the container was lost (host reboot, docker rm)
+ * and is never started again, otherwise it may start now. A name conflict means another attempt won the race →
+ * attach. `started` is set when this call ran `docker run` itself and it succeeded.
  */
-export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: StartRequest, gpuDevices: number[]): Promise<{ attached: boolean }> {
+export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: StartRequest, gpuDevices: number[]): Promise<{ attached: boolean; started: boolean }> {
   const { config, transport } = host;
-  // One listing answers "is it there?"; inspect only a container that is there.
-  const listing = await listOurContainers(transport, config.docker);
-  const attach = async () => {
-    const found = await inspectContainer(transport, config.docker, job.name);
-    if (found) refuseFailedStart(job.name, found);
-    return found !== null;
-  };
-  if (listing.some((c) => c.name === job.name) && (await attach())) return { attached: true };
-  await refuseLostContainer(deps, host, job);
+  if (await wasContainerStarted(deps.db, job.runIds, job.name)) {
+    // One listing answers "is it there?"; inspect only a container that is there.
+    const listing = await listOurContainers(transport, config.docker);
+    if (listing.some((c) => c.name === job.name)) {
+      const found = await inspectContainer(transport, config.docker, job.name);
+      if (found) refuseFailedStart(job.name, found);
+      if (found) return { attached: true, started: false };
+    }
+    await refuseLostContainer(deps, host, job);
+  }
   // The devices come from the job's lease: no other job holds them, in this process or any other, as long as the
   // lease is still this job's (checked right before the start, never assumed).
   await refuseLostLease(deps, job.runId, config.name, gpuDevices);
@@ -54,7 +56,7 @@ export async function startOrAttach(deps: ActivityDeps, host: GpuHost, job: Star
     throw error;
   }
   if (attached) refuseFailedStart(job.name, await inspectContainer(transport, config.docker, job.name));
-  return { attached };
+  return { attached, started: !attached };
 }
 
 async function refuseLostLease(deps: ActivityDeps, jobKey: string, hostName: string, devices: number[]): Promise<void> {
@@ -77,9 +79,9 @@ async function writeEnvFile({ config, transport }: GpuHost, job: StartRequest): 
 /** Written on the host by the same command that runs `docker run`, in the job's own folder. */
 const invokedMarker = ({ config }: GpuHost, job: StartRequest) => `${describeJobLayout(config.remote_dir, job.runId).abs.jobDir}/.docker-run-invoked`;
 
+/** A recorded start whose container is absent: start it only if `docker run` provably never reached the host. */
 async function refuseLostContainer(deps: ActivityDeps, host: GpuHost, job: StartRequest): Promise<void> {
   const { config, transport } = host;
-  if (!(await wasContainerStarted(deps.db, job.runIds, job.name))) return;
   // Recorded, but the command never reached the host (the worker died in between): it may start now, once.
   if (!(await transport.stat(invokedMarker(host, job)))) {
     await clearContainerStarting(deps.db, job.runIds, job.name);
@@ -115,6 +117,8 @@ export interface FollowOptions {
   stuck?(): string | null;
   /** New log text as it arrives (written down before the bytes join the local log); returns the progress to heartbeat. */
   onLog(text: string): Promise<{ phase: string; progress: number }>;
+  /** This attempt's own `docker run -d` just returned: the container is running, no need to ask docker at once. */
+  justStarted?: boolean;
 }
 
 /**
@@ -130,9 +134,9 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
   let lastGrowth = started;
   let finishing = false;
   let finishingPolls = 0;
-  let inspectedAt = 0;
+  let inspectedAt = options.justStarted ? started : 0;
   let heartbeatAt = 0;
-  let state: ContainerState | null = null;
+  let state: ContainerState | null = options.justStarted ? { status: 'running', exitCode: 0, oomKilled: false, startedAt: '', finishedAt: '', error: '' } : null;
   try {
     for (;;) {
       if (finishing || Date.now() - inspectedAt >= inspectEveryMs(deps.pollIntervalMs)) {

@@ -97,10 +97,13 @@ async function checkLease(deps: ActivityDeps, request: SlotRequest, hostName: st
   const { config, transport } = host;
   const ownName = containerNameFor(request.modelType, request.jobKey);
   try {
-    // Each host command may take seconds (a slow login shell): heartbeat before each, or the attempt times out here
-    // and a retry runs beside it with the same lease.
+    // A host command may take seconds (a busy host): heartbeat first, or the attempt times out here and a retry runs
+    // beside it with the same lease. Both readings at once: the listing of our containers and nvidia-smi's.
     beat();
-    const containers = await listOurContainers(transport, config.docker);
+    const [containers, occupancy] = await Promise.all([
+      listOurContainers(transport, config.docker),
+      readGpuOccupancy(transport, config.nvidia_smi).catch((error: unknown) => error as Error),
+    ]);
     await markHostReachable(deps.db, hostName);
     // The job's own container is there: an attempt of this wait that timed out already handed the lease on and it is
     // in use; a late attempt must not give it back.
@@ -112,14 +115,11 @@ async function checkLease(deps: ActivityDeps, request: SlotRequest, hostName: st
       }
     }
     if (strangers.length > 0) return `${hostName}: GPU ${devices.join(', ')} still in use by ${strangers.map((c) => c.name).join(', ')}`;
-    const ours = busyGpusOf(containers);
-    let blocked = new Map<number, string>();
-    try {
-      beat();
-      blocked = foreignBusyGpus(await readGpuOccupancy(transport, config.nvidia_smi), ours, findModelType(request.modelType).minFreeGpuMemoryMiB);
-    } catch (error) {
-      if (!(error instanceof RemoteCommandError || error instanceof GpuReadingError)) throw error;
-    }
+    if (occupancy instanceof HostUnreachableError) throw occupancy;
+    // nvidia-smi that cannot be read (or answers in an unknown shape) does not block.
+    if (occupancy instanceof Error && !(occupancy instanceof RemoteCommandError || occupancy instanceof GpuReadingError)) throw occupancy;
+    const blocked = occupancy instanceof Error ? new Map<number, string>()
+      : foreignBusyGpus(occupancy, busyGpusOf(containers), findModelType(request.modelType).minFreeGpuMemoryMiB);
     const hit = devices.filter((d) => blocked.has(d));
     for (const device of hit) await blockDevice(deps.db, hostName, device, Date.now() + blockedForMs, blocked.get(device)!);
     return hit.length > 0 ? `${hostName}: ${hit.map((d) => `GPU ${d}: ${blocked.get(d)}`).join('; ')}` : null;

@@ -29,7 +29,7 @@ export function createContainerActivities(deps: ActivityDeps, onRelease: () => v
       await mkdir(dirname(localLog), { recursive: true });
       heartbeat({ containerName: name, phase: 'attaching', attempt: activityInfo().attempt });
       const { launch, missing } = await launchWithHfCache(host, plan);
-      const { attached } = await startOrAttach(deps, host, {
+      const { attached, started } = await startOrAttach(deps, host, {
         name, runId: ref.jobKey, runIds: ref.runIds, modelType: ref.modelType, logPath: plan.logPath, launch, env: job.env,
       }, leasedDevices(ref, plan.gpus));
       if (!attached && missing.length > 0) {
@@ -69,7 +69,7 @@ export function createContainerActivities(deps: ActivityDeps, onRelease: () => v
       for (const runId of ref.runIds) await markRunRunning(deps.db, runId, { containerName: name, stage: tracker.current().stage });
 
       const state = await followContainer(deps, host, {
-        name, remoteLog: layout.abs.logPath, localLog, hangTimeoutMs: hangTimeoutOf(deps, job), stuck: () => tracker.stuck?.() ?? null,
+        name, remoteLog: layout.abs.logPath, localLog, hangTimeoutMs: hangTimeoutOf(deps, job), stuck: () => tracker.stuck?.() ?? null, justStarted: started,
         async onLog(text) {
           await record(text);
           const current = tracker.current();
