@@ -7,12 +7,13 @@
  * 1. Single short jobs one after another, cold (new inputs to upload) and warm (inputs already on the host):
  *    orchestration overhead = end to end (run created → completed) minus the container's own run time.
  * 2. A burst of short runs on one host with `--gpus` simulated GPUs: wall time, and per run: worker CPU,
- *    remote commands and SFTP operations (counted from sshd's own log), database transactions (pg_stat_database).
+ *    SSH sessions and SFTP operations (from sshd's own log), docker / nvidia-smi commands (a shim on the host),
+ *    database transactions (pg_stat_database).
  *    CPU is split between the orchestrator (worker, Temporal, PostgreSQL) and the GPU-host side (sshd and the
  *    simulator: everything else on the machine, so run it on an otherwise idle machine).
  */
 import { spawn } from 'node:child_process';
-import { readFile, writeFile, mkdtemp, rm, chmod } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,11 +44,20 @@ await chmod(dir, 0o755);
 const sshdLog = join(dir, 'sshd.log');
 const sshd = await startSshd({ dir: join(dir, 'sshd'), logFile: sshdLog, verbose: true });
 const installed = await installSimulator(join(dir, 'sim'), sim);
+// The host's docker and nvidia-smi behind a shim that adds a line per invocation: the commands the host runs (the
+// transport sends them through a few long-lived shells, so sshd's log counts sessions, not commands).
+const commandLog = join(dir, 'host-commands.log');
+const shimmed = { docker: join(dir, 'shim', 'docker'), nvidiaSmi: join(dir, 'shim', 'nvidia-smi') };
+await mkdir(join(dir, 'shim'), { recursive: true });
+for (const [shim, real, tool] of [[shimmed.docker, installed.dockerBin, 'docker'], [shimmed.nvidiaSmi, installed.nvidiaSmiBin, 'nvidia-smi']] as const) {
+  await writeFile(shim, `#!/bin/sh\necho "${tool} $1" >> '${commandLog}'\nexec '${real}' "$@"\n`);
+  await chmod(shim, 0o755);
+}
 await writeFile(join(dir, 'cosmos.toml'), [
   `data_dir = "${join(dir, 'data')}"`,
   '[[hosts]]', 'name = "bench"', 'transport = "ssh"', `host = "${sshd.host}"`, `port = ${sshd.port}`, `user = "${sshd.user}"`,
   `key_path = "${sshd.privateKeyPath}"`, `host_key_fingerprint = "${sshd.hostKeyFingerprint}"`,
-  `remote_dir = "${join(dir, 'gpu-host')}"`, `docker = "${installed.dockerBin}"`, `nvidia_smi = "${installed.nvidiaSmiBin}"`,
+  `remote_dir = "${join(dir, 'gpu-host')}"`, `docker = "${shimmed.docker}"`, `nvidia_smi = "${shimmed.nvidiaSmi}"`,
   `gpus = [${Array.from({ length: gpus }, (_, i) => i).join(', ')}]`, '',
 ].join('\n'));
 const config = loadConfig({ COSMOS_CONFIG: join(dir, 'cosmos.toml') }, dir);
@@ -94,11 +104,12 @@ async function runOnce(promptId: string): Promise<Timed> {
   return { runId: run.id, endToEnd, container: containerSeconds, overhead: endToEnd - containerSeconds, phases };
 }
 
-async function countHostOperations(): Promise<{ commands: number; sftp: number }> {
+async function countHostOperations(): Promise<{ sessions: number; commands: number; sftp: number }> {
   const log = await readFile(sshdLog, 'utf8').catch(() => '');
   const sftpLog = await readFile(join(dir, 'sshd', 'sftp.log'), 'utf8').catch(() => '');
   return {
-    commands: (log.match(/Starting session: command for/g) ?? []).length,
+    sessions: (log.match(/Starting session: command for/g) ?? []).length,
+    commands: (await readFile(commandLog, 'utf8').catch(() => '')).split('\n').filter(Boolean).length,
     // sftp-server at VERBOSE logs one line per file operation (open, close, stat, rename, …), none per read or write.
     sftp: sftpLog.split('\n').filter((line) => line && !/^(sent status|session (opened|closed)|received client version)/.test(line)).length,
   };
@@ -164,7 +175,8 @@ try {
     ['orchestrator CPU: worker + Temporal + PostgreSQL (s)', per(orchestrator)],
     ['GPU-host side CPU: sshd + simulator, rest of machine (s)', per(machine - orchestrator - benchSelf)],
     ['benchmark client CPU (s)', per(benchSelf)],
-    ['remote commands', per(ops.commands - opsBefore.commands)],
+    ['SSH sessions opened (each a login shell)', per(ops.sessions - opsBefore.sessions)],
+    ['docker / nvidia-smi commands on the host', per(ops.commands - opsBefore.commands)],
     ['SFTP operations (open/stat/rename/…)', per(ops.sftp - opsBefore.sftp)],
     ['database transactions', per(xacts)],
   ]);

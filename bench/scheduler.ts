@@ -231,7 +231,10 @@ async function installLeaseLog(sql: postgres.Sql): Promise<void> {
     create trigger bench_lease_log after insert or update or delete on gpu_jobs for each row execute function bench_lease_log();`);
 }
 
-/** Remote commands and SFTP file operations (open, close, stat, …; not reads/writes) so far, from sshd's and sftp-server's logs. */
+/**
+ * SSH sessions opened (each a login shell; the transport runs its commands in a few long-lived ones) and SFTP file
+ * operations (open, close, stat, …; not reads/writes) so far, from sshd's and sftp-server's logs.
+ */
 function countHostOperations(scenario: Scenario): { commands: number; sftp: number } {
   const read = (path: string) => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
   return {
@@ -444,7 +447,7 @@ const gapPhases = [
   'acquireGpuSlot completed → uploadJobInputs started (workflow task)',
   'uploadJobInputs (inputs cached)',
   'uploadJobInputs completed → runJobContainer started (workflow task)',
-  'runJobContainer started → container_started_at recorded (docker ps …)',
+  'runJobContainer started → container_started_at recorded (lease and start checks in the database)',
   'container_started_at → docker run invoked on the host (SSH exec)',
   'docker run invoked → container started (simulated docker run + supervisor)',
 ];
@@ -605,7 +608,7 @@ function splitHostCommands(groups: Map<string, number>, commands: Common['comman
   const out = new Map<string, number>();
   for (const [group, seconds] of groups) {
     if (group !== 'sshd + the host commands (simulated docker, nvidia-smi)') { out.set(group, seconds); continue; }
-    out.set('sshd, sftp-server, login shells', seconds - cli);
+    out.set('sshd, sftp-server, shells (the tree minus its commands; sampled, ±1 CPU-s)', seconds - cli);
     out.set('simulated docker / nvidia-smi commands (node)', cli);
   }
   return out;
@@ -786,7 +789,7 @@ for (const [label, results] of [['mixed', mixed], ['burst', burst]] as const) {
     `${fmt(median(results.flatMap((r) => r.history.signals)), 0)} / ${fmt(Math.max(...results.flatMap((r) => r.history.signals)), 0)}`);
   row(`temporal (${label}): workflow tasks per run, median / total`,
     `${fmt(median(results.flatMap((r) => r.history.workflowTasks)), 0)} / ${fmt(results.flatMap((r) => r.history.workflowTasks).reduce((a, b) => a + b, 0), 0)}`);
-  row(`machine (${label}): remote commands / SFTP file operations per run`,
+  row(`machine (${label}): SSH sessions opened (login shells) / SFTP file operations per run`,
     `${fmt(median(results.map((r) => r.opsPerRun.commands)), 1)} / ${fmt(median(results.map((r) => r.opsPerRun.sftp)), 1)}`);
   const ssh = results.flatMap((r) => r.sshRoundTrip);
   const idle = results.flatMap((r) => r.sshIdle);
@@ -834,6 +837,6 @@ if (burst.length > 0) {
     + ` is its fake model starting (node processes) before its first log line${dockerRun > idle / 2 ? ': the simulator dominates the idle time' : ''}.`);
 }
 const shell = shellStartup();
-console.log(`\nthe SSH user's shell (${shell.shell}) per remote command, started as sshd starts it (reads ~/.bashrc): ${fmt(shell.sshd.wall)} s wall, ${fmt(shell.sshd.cpu)} CPU-s;`
+console.log(`\nthe SSH user's shell (${shell.shell}) per SSH session (the transport opens a few and runs its commands in them), started as sshd starts it (reads ~/.bashrc): ${fmt(shell.sshd.wall)} s wall, ${fmt(shell.sshd.cpu)} CPU-s;`
   + ` the same shell without it: ${fmt(shell.plain.wall)} s, ${fmt(shell.plain.cpu)} CPU-s (measured now, after the runs; load ${loadavg()[0]!.toFixed(1)}).`);
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
