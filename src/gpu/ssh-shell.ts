@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { HostUnreachableError, RemoteCommandError } from './remote-command-error.js';
 import { quoteCommand } from './shell-quote.js';
@@ -135,6 +136,7 @@ export function openRemoteShell(session: SshSession, host: string, where: string
     let usable = true;
     let aborting = false;
     let seq = 0;
+    const nonce = randomBytes(12).toString('hex');
     let stream: ClientChannel | null = null;
     const state: { current: Running | null; onReady(): void } = { current: null, onReady: () => onReady() };
     const out = createStreamReader('stdout', state);
@@ -186,7 +188,8 @@ export function openRemoteShell(session: SshSession, host: string, where: string
             rejectRun(unreachable('the shell is no longer usable', undefined, true));
             return;
           }
-          const id = `${++seq}`;
+          // Unguessable: output that imitates an end line (a hostile log, a crafted file name) cannot end a command early.
+          const id = `${nonce}.${++seq}`;
           let settled = false;
           const running: Running = {
             id, command, options, stdout: '', stderr: '', ends: { stdout: null, stderr: null },
