@@ -68,6 +68,9 @@ describe('SSH transport when the link fails', () => {
     const transport = open();
     await transport.exec(['true']);
     await sshd.pause();
+    // Once the drop is noticed nothing can reach the host, so the error says the command never ran. (Sent on a link
+    // that died unnoticed, a command's fate is unknown: HostUnreachableError without that promise.)
+    await sleep(200);
     const t0 = Date.now();
     const exec = await transport.exec(['true']).catch((e: unknown) => e);
     const stat = await transport.stat(dir).catch((e: unknown) => e);
