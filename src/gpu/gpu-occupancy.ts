@@ -18,18 +18,21 @@ export type GpuMemoryNeed = number | { fractionOfTotal: number };
 
 const gpuFields = 'index,uuid,memory.used,memory.total,name';
 const appFields = 'gpu_uuid,pid,used_memory';
-// Lines printed before the first marker (a login file's banner) or between tools are never parsed as readings.
+// The two readings go to the parser as one text, each after its marker.
 const gpusMarker = '@@cosmos-gpus@@';
 const appsMarker = '@@cosmos-compute-apps@@';
 
 /**
- * Both nvidia-smi queries in one remote command: the GPUs (index, UUID, memory) and the compute processes, which
- * nvidia-smi names by GPU UUID only. The doctor and the GPU choice of a start read the host through this.
+ * Both nvidia-smi queries side by side (each takes a while on a real driver): the GPUs (index, UUID, memory) and the
+ * compute processes, which nvidia-smi names by GPU UUID only. The doctor and the lease check read the host through this.
  */
 export async function readGpuOccupancy(transport: GpuHostTransport, nvidiaSmi: string, options: { timeoutMs?: number } = {}): Promise<GpuOccupancy[]> {
-  const script = 'printf "%s\\n" "$2" && "$1" --query-gpu="$4" --format=csv,noheader,nounits && printf "%s\\n" "$3" && exec "$1" --query-compute-apps="$5" --format=csv,noheader,nounits';
-  const { stdout } = await transport.exec(['sh', '-c', script, 'sh', nvidiaSmi, gpusMarker, appsMarker, gpuFields, appFields], { timeoutMs: options.timeoutMs ?? 30_000 });
-  return parseGpuOccupancy(stdout);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const [gpus, apps] = await Promise.all([
+    transport.exec([nvidiaSmi, `--query-gpu=${gpuFields}`, '--format=csv,noheader,nounits'], { timeoutMs }),
+    transport.exec([nvidiaSmi, `--query-compute-apps=${appFields}`, '--format=csv,noheader,nounits'], { timeoutMs }),
+  ]);
+  return parseGpuOccupancy(`${gpusMarker}\n${gpus.stdout}\n${appsMarker}\n${apps.stdout}`);
 }
 
 /** nvidia-smi answered, but not in the shape asked for. */
