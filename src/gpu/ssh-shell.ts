@@ -22,19 +22,18 @@ import type { ExecOptions, ExecResult } from './transport.js';
  * redirected, hence the copy on fd 3.
  */
 const shellScript = [
-  "nl='",
-  "'",
+  // One line: the login shell (maybe csh or fish) sees only `sh -c '…'` with no newline inside its quotes.
+  "nl=$(printf '\\n_'); nl=${nl%_}",
   'exec 3<&0',
   "printf '\\036cosmos-ready\\036\\n'; printf '\\036cosmos-ready\\036\\n' >&2",
-  'while IFS= read -r id && IFS= read -r mode && IFS= read -r cmd; do',
-  '  eval "$cmd"',
-  '  "$@" </dev/null 3<&- & c=$!',
-  '  if [ "$mode" = w ]; then { while read -r _; do :; done <&3; kill -9 "$c"; } >/dev/null 2>&1 & w=$!; fi',
-  '  wait "$c"; s=$?',
-  '  if [ "$mode" = w ]; then { kill -9 "$w"; wait "$w"; } >/dev/null 2>&1; fi',
-  "  printf '\\036cosmos-end:%s:%s\\036\\n' \"$id\" \"$s\"; printf '\\036cosmos-end:%s:%s\\036\\n' \"$id\" \"$s\" >&2",
+  'while IFS= read -r id && IFS= read -r mode && IFS= read -r cmd; do eval "$cmd"',
+  '"$@" </dev/null 3<&- & c=$!',
+  'if [ "$mode" = w ]; then { while read -r _; do :; done <&3; kill -9 "$c"; } >/dev/null 2>&1 & w=$!; fi',
+  'wait "$c"; s=$?',
+  'if [ "$mode" = w ]; then { kill -9 "$w"; wait "$w"; } >/dev/null 2>&1; fi',
+  "printf '\\036cosmos-end:%s:%s\\036\\n' \"$id\" \"$s\"; printf '\\036cosmos-end:%s:%s\\036\\n' \"$id\" \"$s\" >&2",
   'done',
-].join('\n');
+].join('; ');
 export const shellCommand = quoteCommand(['sh', '-c', shellScript]);
 
 const readyLine = '\u001ecosmos-ready\u001e\n';
@@ -191,6 +190,7 @@ export function openRemoteShell(session: SshSession, host: string, where: string
           // Unguessable: output that imitates an end line (a hostile log, a crafted file name) cannot end a command early.
           const id = `${nonce}.${++seq}`;
           let settled = false;
+          let timeout: NodeJS.Timeout | null = null;
           const running: Running = {
             id, command, options, stdout: '', stderr: '', ends: { stdout: null, stderr: null },
             settle(result) {
@@ -214,7 +214,7 @@ export function openRemoteShell(session: SshSession, host: string, where: string
             running.settle(new RemoteCommandError({ command, host, exitCode: null, signal: null, stderr: 'cancelled before it started' }));
             return;
           }
-          const timeout = options.timeoutMs ? setTimeout(() => abort('timed out'), options.timeoutMs) : null;
+          if (options.timeoutMs) timeout = setTimeout(() => abort('timed out'), options.timeoutMs);
           options.signal?.addEventListener('abort', onAbort, { once: true });
           state.current = running;
           const mode = options.survivesDisconnect ? 'd' : 'w';

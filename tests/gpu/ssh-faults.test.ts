@@ -118,13 +118,24 @@ describe('SSH transport when the link fails', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('never runs a command whose caller gave up before it was sent', async () => {
+    const transport = open();
+    const marker = join(dir, 'cancelled-before-it-started');
+    const error = await transport.exec(['touch', marker], { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteCommandError);
+    expect((error as Error).message).toMatch(/cancelled before it started/);
+    expect((await transport.exec(['echo', 'next'])).stdout).toBe('next\n');
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('kills the remote command when the link drops under it, unless it is one that must survive a drop', async () => {
     const transport = open();
     const killed = join(dir, 'cut-off-command-ran-on');
     const survived = join(dir, 'surviving-command-finished');
-    const cut = transport.exec(['sh', '-c', `sleep 1.5; touch ${killed}`]).catch((e: unknown) => e);
-    const kept = transport.exec(['sh', '-c', `sleep 1.5; touch ${survived}`], { survivesDisconnect: true }).catch((e: unknown) => e);
-    await sleep(500);
+    const started = [join(dir, 'cut-off-started'), join(dir, 'surviving-started')];
+    const cut = transport.exec(['sh', '-c', `touch ${started[0]}; sleep 1.5; touch ${killed}`]).catch((e: unknown) => e);
+    const kept = transport.exec(['sh', '-c', `touch ${started[1]}; sleep 1.5; touch ${survived}`], { survivesDisconnect: true }).catch((e: unknown) => e);
+    while (!started.every((path) => existsSync(path))) await sleep(20);
     await sshd.dropConnections();
     expect(await cut).toBeInstanceOf(HostUnreachableError);
     expect(await kept).toBeInstanceOf(HostUnreachableError);
