@@ -136,16 +136,18 @@ try {
     warm.push(await runOnce(warmPrompt.id));
   }
   if (process.env.BENCH_TIMELINE) await printTimeline(warm.at(-1)!.runId);
-  for (const [label, samples] of [['single job, cold (inputs uploaded)', cold], ['single job, warm (inputs cached)', warm]] as const) {
-    const overhead = summarize(samples.map((s) => s.overhead));
-    const container = summarize(samples.map((s) => s.container));
-    rows.push([label, `${overhead.min.toFixed(2)} / ${overhead.median.toFixed(2)} / ${overhead.max.toFixed(2)}`, container.median.toFixed(2)]);
+  if (singles > 0) {
+    for (const [label, samples] of [['single job, cold (inputs uploaded)', cold], ['single job, warm (inputs cached)', warm]] as const) {
+      const overhead = summarize(samples.map((s) => s.overhead));
+      const container = summarize(samples.map((s) => s.container));
+      rows.push([label, `${overhead.min.toFixed(2)} / ${overhead.median.toFixed(2)} / ${overhead.max.toFixed(2)}`, container.median.toFixed(2)]);
+    }
+    console.log(`\n${singles} cold and ${singles} warm single runs, interleaved; seconds min / median / max`);
+    printTable(['what', 'overhead (s)', 'container (s)'], rows);
+    console.log('\nwhere a single run spends its time (median seconds)');
+    printTable(['phase', 'cold', 'warm'], phaseNames.map((name, i) => [name,
+      summarize(cold.map((s) => s.phases[i]!)).median.toFixed(3), summarize(warm.map((s) => s.phases[i]!)).median.toFixed(3)]));
   }
-  console.log(`\n${singles} cold and ${singles} warm single runs, interleaved; seconds min / median / max`);
-  printTable(['what', 'overhead (s)', 'container (s)'], rows);
-  console.log('\nwhere a single run spends its time (median seconds)');
-  printTable(['phase', 'cold', 'warm'], phaseNames.map((name, i) => [name,
-    summarize(cold.map((s) => s.phases[i]!)).median.toFixed(3), summarize(warm.map((s) => s.phases[i]!)).median.toFixed(3)]));
 
   const opsBefore = await countHostOperations();
   const xactBefore = await databaseTransactions();

@@ -42,11 +42,14 @@ export function createDownloadActivities(deps: ActivityDeps) {
   };
 }
 
+/** The event that opens a run's download; runJobContainer writes it at the container's exit already. */
+export const downloadingMessage = 'downloading outputs';
+
 async function downloadItem(deps: ActivityDeps, job: LoadedJob, item: ItemPlan): Promise<RunOutputs> {
   const { runId } = item;
   const runDir = localRunDir(deps, runId);
   await updateRunProgress(deps.db, runId, 'downloading', 0.9);
-  await addRunEvent(deps.db, { runId, stage: 'downloading', progress: 0.9, message: 'downloading outputs' });
+  await addRunEvent(deps.db, { runId, stage: 'downloading', progress: 0.9, message: downloadingMessage });
   heartbeat({ phase: 'downloading', runId });
   const remoteDir = item.outputDir ? `${job.layout.abs.outputsDir}/${item.outputDir}` : job.layout.abs.outputsDir;
   const fetched = await fetchVerifiedFiles(job.host, remoteDir, runDir, {

@@ -9,6 +9,7 @@ import { readDurationMs } from '../config-values.js';
 import { hostSettingsFor, type ItemOutcome } from '../models/index.js';
 import { localRunDir, requireHost, type ActivityDeps } from './deps.js';
 import { followContainer, startOrAttach } from './container-session.js';
+import { downloadingMessage } from './download-outputs.js';
 import { listOutputNames } from './fetch-files.js';
 import { loadJob, logSeqBase, type JobRef, type LoadedJob } from './job-context.js';
 import { createProgressReporter } from './progress-reporter.js';
@@ -84,6 +85,11 @@ export function createContainerActivities(deps: ActivityDeps, onRelease: () => v
         { plan, exitCode: state.exitCode, oomKilled: state.oomKilled, log, outputNames: await listOutputNames(host, layout.abs.outputsDir) },
         (exitCode, text) => classifyContainerFailure(exitCode, text, state.oomKilled, model.failures),
       );
+      // Written at the exit, not when the download activity starts a workflow task later: `cosmos queue` learns a
+      // container's time from container_started_at to this event (the download writes the same event, a no-op then).
+      for (const outcome of outcomes.filter((o) => o.status === 'completed')) {
+        await addRunEvent(deps.db, { runId: outcome.runId, stage: 'downloading', progress: 0.9, message: downloadingMessage });
+      }
       if (ref.runIds.length > 1) {
         // The job's log is each run's log: the one a user opens first when a run failed.
         for (const outcome of outcomes.filter((o) => o.status === 'failed')) {
