@@ -9,7 +9,7 @@ import { downloadPipelined, uploadPipelined } from './sftp-pipeline.js';
 import { createSemaphore, isConnectionError } from './ssh-exec.js';
 import { createSessionPool, type SshSession, type SshTarget } from './ssh-session.js';
 import { createShellPool } from './ssh-shell-pool.js';
-import type { ExecOptions, ExecResult, GpuHostTransport, TransferOptions } from './transport.js';
+import type { GpuHostTransport, TransferOptions } from './transport.js';
 
 export type { SshTarget } from './ssh-session.js';
 
