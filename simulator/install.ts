@@ -57,6 +57,37 @@ function quoteForShell(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * Kills every running container's process group and its supervisor and waits until they are gone, so the home can be
+ * removed without a supervisor writing into it meanwhile (rm would then fail with ENOTEMPTY).
+ */
+export async function stopSimContainers(home: string, timeoutMs = 5000): Promise<void> {
+  const pids: number[] = [];
+  for (const { state } of listContainers(resolve(home))) {
+    if (state.status !== 'running') continue;
+    for (const [pid, target] of [[state.pid, -state.pid], [state.supervisorPid, state.supervisorPid]] as const) {
+      if (pid <= 1) continue;
+      try {
+        process.kill(target, 'SIGKILL');
+        pids.push(pid);
+      } catch {
+        // already gone
+      }
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface SimContainer {
   name: string;
   id: string;

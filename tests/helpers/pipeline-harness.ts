@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createDb, migrateDb, type DbHandle } from '../../src/db/client.js';
 import { connectTemporal } from '../../src/client/temporal.js';
 import { startWorker, type WorkerHandle } from '../../src/worker.js';
-import { installSimulator, type SimulatorSettings } from '../../simulator/install.js';
+import { installSimulator, stopSimContainers, type SimulatorSettings } from '../../simulator/install.js';
 import { createTestDatabase } from './database.js';
 import { startSshd, type TestSshd } from './sshd.js';
 
@@ -60,7 +60,7 @@ export interface HarnessOptions {
 export async function createPipelineHarness(options: HarnessOptions): Promise<PipelineHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'cosmos-pipeline-'));
   await chmod(dir, 0o755);
-  const cleanups: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
+  const cleanups: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })];
   const suffix = randomBytes(4).toString('hex');
   const testDb = await createTestDatabase(options.databaseServerUrl ?? inject('databaseUrl'));
   const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
@@ -81,6 +81,7 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
     // are not about that silence get the old ~23 min; tests/workflows/real-host-defects.test.ts runs the real one.
     const sim = await installSimulator(join(dir, `simulator-${i}`), { gpus: 1, timeScale: 0.004, upscaleSecondsPerChunk: 1389, ...options.sim });
     hosts.push({ name, simHome: sim.home, remoteDir });
+    cleanups.push(() => stopSimContainers(sim.home));
     hostEntries.push({
       name, transport: options.transport, remote_dir: remoteDir, image: 'cosmos-transfer1:test',
       docker: sim.dockerBin, nvidia_smi: sim.nvidiaSmiBin,

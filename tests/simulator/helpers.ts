@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installSimulator, listSimContainers, type SimulatorSettings } from '../../simulator/install.js';
+import { installSimulator, stopSimContainers, type SimulatorSettings } from '../../simulator/install.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SAMPLES = join(ROOT, 'samples', 'demo');
@@ -101,15 +101,8 @@ export async function createSim(settings: Partial<SimulatorSettings> = {}): Prom
         ...(extra.includes('--gpus') ? [] : ['--gpus', '"device=0"']), ...extra, 'cosmos-transfer1:sim', ...command,
       ),
     async cleanup() {
-      for (const container of await listSimContainers(installed.home)) {
-        if (container.status !== 'running' || container.pid <= 1) continue;
-        try {
-          process.kill(-container.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      await rm(root, { recursive: true, force: true });
+      await stopSimContainers(installed.home);
+      await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }
