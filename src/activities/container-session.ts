@@ -166,7 +166,9 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
         // Not a timeout: the model said it cannot go on; what finished is kept and the rest is the model's to judge.
         await transport.exec([config.docker, 'kill', options.name], { okExitCodes: [1] });
         await syncLogTail(transport, options.remoteLog, options.localLog).catch(() => '');
-        return (await inspectContainer(transport, config.docker, options.name)) ?? state;
+        const killed = await inspectContainer(transport, config.docker, options.name);
+        if (killed) return killed;
+        throw ApplicationFailure.nonRetryable(`container ${options.name} disappeared from ${config.name} as it was stopped (docker rm or prune)`, 'container_lost');
       }
       if (Date.now() - lastGrowth > options.hangTimeoutMs) {
         await transport.exec([config.docker, 'kill', options.name], { okExitCodes: [1] });

@@ -73,7 +73,9 @@ function createStreamReader(name: 'stdout' | 'stderr', shell: { current: Running
         shell.onReady();
       }
       const running = shell.current;
-      if (!running) {
+      // Between commands, or after this stream's end line (a background process of the command still writing): not
+      // any command's output.
+      if (!running || running.ends[name] !== null) {
         pending = '';
         return;
       }
