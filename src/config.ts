@@ -82,6 +82,7 @@ const temporalSchema = z.object({
   poll_interval: duration.default('2s'),
   hang_timeout: duration.default('45m'),
   host_outage_timeout: duration.default('5m'),
+  readiness_interval: duration.default('30s'),
 });
 
 const apiSchema = z.object({

@@ -6,7 +6,8 @@ import { connectTemporal } from './client/temporal.js';
 import { loadConfig, simulatorHome, type Config, type GpuHostConfig } from './config.js';
 import { readDurationMs } from './config-values.js';
 import { createDb } from './db/client.js';
-import { logHostReadiness } from './gpu/doctor/readiness.js';
+import { recordHostReadiness } from './db/queries/gpu-queue.js';
+import { logHostReadiness, schedulingBlocks } from './gpu/doctor/readiness.js';
 import { openHostTransport } from './gpu/open-transport.js';
 import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
 import { installSimulator } from '../simulator/install.js';
@@ -19,7 +20,8 @@ export interface WorkerHandle {
 }
 
 /** Wires the db, the GPU-host transports and Temporal together: one orchestration worker plus one per GPU host. */
-export async function startWorker(config: Config, endpoints: Pick<StackEndpoints, 'databaseUrl' | 'temporalAddress'>): Promise<WorkerHandle> {
+export async function startWorker(config: Config, endpoints: Pick<StackEndpoints, 'databaseUrl' | 'temporalAddress'>,
+  options: { log?: (line: string) => void } = {}): Promise<WorkerHandle> {
   if (config.simulatedHost) await ensureSimulator(config);
   const { db, close: closeDb } = createDb(endpoints.databaseUrl);
   const hosts = new Map<string, GpuHost>(await Promise.all(
@@ -32,6 +34,7 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
     pollIntervalMs: parseDurationMs(config.temporal.poll_interval),
     hangTimeoutMs: parseDurationMs(config.temporal.hang_timeout),
     hostOutageMs: parseDurationMs(config.temporal.host_outage_timeout),
+    readinessEveryMs: parseDurationMs(config.temporal.readiness_interval),
     reportProgress: (workflowId, update) => signaller.client.workflow.getHandle(workflowId).signal(runProgressSignalName, update),
   });
 
@@ -62,7 +65,13 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
       }),
     ])),
   ];
+  // The fast `cosmos doctor` checks of each host, in the background: a host that is not ready is logged, and the
+  // scheduler sends it none of the work it is not ready for.
+  const startChecks = logHostReadiness(config.hosts, options.log ?? (() => {}),
+    (host, report) => recordHostReadiness(db, host.name, schedulingBlocks(host, report)).then(() => undefined));
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    // A start check still waiting on a host that does not answer must not hold the shutdown up.
+    await Promise.race([startChecks, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     await Promise.all([...hosts.values()].map((h) => h.transport.close()));
     await closeDb();
     await signaller.close();
@@ -106,10 +115,8 @@ export async function runWorkerMain(): Promise<void> {
   if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) throw new Error(`COSMOS_LOG_LEVEL=${level} is not one of TRACE, DEBUG, INFO, WARN, ERROR`);
   Runtime.install({ logger: new DefaultLogger(level as 'INFO') });
   const config = loadConfig();
-  const worker = await startWorker(config, resolveEndpoints(config));
+  const worker = await startWorker(config, resolveEndpoints(config), { log: (line) => console.log(`cosmos worker: ${line}`) });
   console.log(`cosmos worker: polling ${config.temporal.task_queue} and ${config.hosts.map((h) => gpuTaskQueue(h.name)).join(', ')}`);
-  // The fast `cosmos doctor` checks of each host, in the background: a host that is not ready is logged.
-  void logHostReadiness(config.hosts, (line) => console.log(`cosmos worker: ${line}`));
   await worker.done;
 }
 

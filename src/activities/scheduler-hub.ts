@@ -1,6 +1,8 @@
-import { findGpuJobs, listDownHosts, markHostReachable, runSchedulingPass, type QueuePlaces } from '../db/queries/gpu-queue.js';
+import { findGpuJobs, listDownHosts, markHostReachable, recordHostReadiness, runSchedulingPass, type QueuePlaces } from '../db/queries/gpu-queue.js';
 import type { GpuJob } from '../db/schema.js';
 import { runWithAbortSignal } from '../gpu/abort-scope.js';
+import { diagnoseHost } from '../gpu/doctor/index.js';
+import { schedulingBlocks } from '../gpu/doctor/readiness.js';
 import type { ActivityDeps } from './deps.js';
 
 interface Waiter { onUpdate(row: GpuJob, place: QueuePlaces[string] | undefined): void; settle(row: GpuJob | undefined): void }
@@ -8,11 +10,14 @@ interface Waiter { onUpdate(row: GpuJob, place: QueuePlaces[string] | undefined)
 /** How often a process with waiting jobs runs a pass when nothing woke it (grants made by other processes, un-pauses). */
 const tickMs = 500;
 const probeEveryMs = 5_000;
+const readinessEveryMsDefault = 30_000;
 
 /**
  * One per worker process: while any of its activities waits for a slot it runs a scheduling pass and reads all of
  * their queue rows in one query per tick (not one per waiter), at once when a slot frees in this process, else
- * every half second; it also probes hosts marked unreachable, so they take work again once they answer.
+ * every half second; it also probes hosts marked unreachable, so they take work again once they answer, and runs
+ * the fast readiness checks of every host now and then, so a host that is not ready (a missing image, Docker
+ * down, a full disk) takes none of the work it would fail, and takes it again once it is fixed.
  */
 export function createSchedulerHub(deps: ActivityDeps) {
   const waiters = new Map<string, Set<Waiter>>();
@@ -21,6 +26,9 @@ export function createSchedulerHub(deps: ActivityDeps) {
   let wakeUp: (() => void) | null = null;
   let woken = false;
   let probedAt = 0;
+  let checkedAt = 0;
+  let checking = false;
+  const readinessEveryMs = deps.readinessEveryMs ?? readinessEveryMsDefault;
 
   async function loop(): Promise<void> {
     looping = true;
@@ -47,6 +55,11 @@ export function createSchedulerHub(deps: ActivityDeps) {
           probedAt = Date.now();
           void probeDownHosts();
         }
+        if (!checking && Date.now() - checkedAt > readinessEveryMs) {
+          checkedAt = Date.now();
+          checking = true;
+          void checkReadiness().finally(() => { checking = false; });
+        }
         if (waiters.size === 0 || woken) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, tickMs);
@@ -70,6 +83,15 @@ export function createSchedulerHub(deps: ActivityDeps) {
         wake();
       }
     }
+  }
+
+  async function checkReadiness(): Promise<void> {
+    await Promise.all([...deps.hosts.values()].map(async (host) => {
+      const report = await diagnoseHost(host.config, host.transport, { fast: true }).catch(() => null);
+      if (!report) return;
+      const changed = await recordHostReadiness(deps.db, host.config.name, schedulingBlocks(host.config, report)).catch(() => false);
+      if (changed) wake();
+    }));
   }
 
   function wake(): void {

@@ -3,7 +3,7 @@ import { InputError, NotFoundError } from '../core/input-error.js';
 import type { Db } from '../db/client.js';
 import { allHosts, listHostControls, setHostControl } from '../db/queries/gpu-queue.js';
 import { listFinishedContainers, listQueueJobs, type QueuedRunFacts } from '../db/queries/queue-report.js';
-import type { GpuJob } from '../db/schema.js';
+import type { GpuJob, HostNotReady } from '../db/schema.js';
 import { estimateQueue, type DurationEstimate, type JobShape } from '../scheduler/estimate-queue.js';
 
 /** The queue view and its controls read and write only PostgreSQL. */
@@ -38,6 +38,8 @@ export interface RunningJobReport extends QueueEntry {
 
 export interface HostQueueState {
   host: string; gpus: number[]; leased: number[]; paused: boolean; drained: boolean; unreachableSince: string | null;
+  /** What the readiness checks found that stops work there, for the whole host or per model type; null when ready. */
+  notReady: HostNotReady | null;
   blocked: Array<{ device: number; until: string; reason: string }>;
 }
 
@@ -57,6 +59,7 @@ export async function buildQueueReport(deps: QueueDeps, now = Date.now()): Promi
     return {
       host: h.name, gpus: h.gpus, leased: jobs.filter((j) => j.job.host === h.name).flatMap((j) => j.job.devices ?? []).sort((a, b) => a - b),
       paused: control?.paused ?? false, drained: control?.drained ?? false, unreachableSince: control?.unreachableSince?.toISOString() ?? null,
+      notReady: control?.notReady ?? null,
       blocked: (control?.blocked ?? []).filter((b) => b.until > now).map((b) => ({ device: b.device, until: new Date(b.until).toISOString(), reason: b.reason })),
     };
   });
@@ -65,7 +68,8 @@ export async function buildQueueReport(deps: QueueDeps, now = Date.now()): Promi
   const waiting = jobs.filter((j) => j.job.host === null);
   const estimate = estimateQueue({
     now, paused,
-    hosts: hosts.map((h) => ({ name: h.host, devices: h.gpus, usable: !h.paused && !h.drained && h.unreachableSince === null, blockedUntil: new Map(h.blocked.map((b) => [b.device, Date.parse(b.until)])) })),
+    hosts: hosts.map((h) => ({ name: h.host, devices: h.gpus, usable: !h.paused && !h.drained && h.unreachableSince === null && !h.notReady?.host,
+      notReadyFor: new Set(Object.keys(h.notReady?.models ?? {})), blockedUntil: new Map(h.blocked.map((b) => [b.device, Date.parse(b.until)])) })),
     leased: leased.map(({ job, runs }) => ({
       ...shapeOf(job, runs), jobKey: job.jobKey, host: job.host!, devices: job.devices!, leasedAt: job.leasedAt!.getTime(), containerStartedAt: containerStart(job, runs),
     })),

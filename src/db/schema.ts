@@ -203,12 +203,21 @@ export const gpuLeasedDevices = pgTable('gpu_leased_devices', {
  * What operators set on a host (`*`: the whole queue) and what the scheduler learnt about it: paused (no new
  * leases), drained (no new leases until undrained), unreachable since, and devices found busy with work not ours.
  */
+/** Why a host takes no work: `host` for every model type, `models` for some (model type → what is missing). */
+export interface HostNotReady { host: string | null; models: Record<string, string> }
+
 export const gpuHostControls = pgTable('gpu_host_controls', {
   host: text('host').primaryKey(),
   paused: boolean('paused').notNull().default(false),
   drained: boolean('drained').notNull().default(false),
   unreachableSince: timestamp('unreachable_since', { withTimezone: true }),
   unreachableError: text('unreachable_error'),
+  /**
+   * What the fast readiness checks found that stops work there (a missing image, checkpoints, Docker, disk), for the
+   * whole host or per model type; null when nothing does. A host not ready for a model type takes none of its jobs.
+   */
+  notReady: jsonb('not_ready').$type<HostNotReady | null>(),
+  readinessCheckedAt: timestamp('readiness_checked_at', { withTimezone: true }),
   /** Devices to leave alone until the time given (ms since the epoch), with the reason, e.g. a foreign process. */
   blocked: jsonb('blocked').$type<Array<{ device: number; until: number; reason: string }>>().notNull().default([]),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

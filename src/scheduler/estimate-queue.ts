@@ -20,6 +20,8 @@ export interface QueueHost {
   devices: number[];
   /** False when paused, drained or down: no new lease goes there. */
   usable: boolean;
+  /** Model types it is not ready for (their jobs do not go there until it is). */
+  notReadyFor?: ReadonlySet<string>;
   /** Devices left alone until a time (ms), e.g. held by a process that is not ours. */
   blockedUntil?: ReadonlyMap<number, number>;
 }
@@ -100,9 +102,11 @@ export function estimateQueue(input: QueueEstimateInput): { running: RunningEsti
     for (const d of job.devices) if (devices?.has(d)) devices.set(d, endsAt ?? Number.POSITIVE_INFINITY);
     return { jobKey: job.jobKey, duration, remainingSeconds, endsAt };
   });
-  const usable = new Set(input.hosts.filter((h) => h.usable).map((h) => h.name));
+  const usableHosts = new Set(input.hosts.filter((h) => h.usable).map((h) => h.name));
+  const notReady = new Map(input.hosts.map((h) => [h.name, h.notReadyFor]));
   const waiting = [...input.waiting].sort(compareQueueOrder).map((job, i): WaitingEstimate => {
     const place = { jobKey: job.jobKey, position: i + 1 };
+    const usable = { has: (host: string) => usableHosts.has(host) && !notReady.get(host)?.has(job.modelType) };
     let best: { host: string; gpus: number; at: number; devices: number[] } | null = null;
     for (const c of job.candidates) {
       const devices = freeAt.get(c.host);

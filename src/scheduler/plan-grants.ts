@@ -1,6 +1,10 @@
+import type { HostNotReady } from '../db/schema.js';
+
 /** A job waiting for GPUs, as the scheduler sees it. */
 export interface WaitingJob {
   jobKey: string;
+  /** Its model type, for hosts ready for some model types only. */
+  modelType?: string;
   priority: number;
   enqueuedAt: number;
   /** Hosts that can serve it, in configuration order, with the GPUs it takes on each. */
@@ -15,6 +19,8 @@ export interface HostSlots {
   drained?: boolean;
   /** Why no work goes there now (unreachable since…), or null. */
   down?: string | null;
+  /** What the readiness checks found that stops work there, for the whole host or some model types. */
+  notReady?: HostNotReady | null;
   /** Devices to leave alone (a process that is not ours), with the reason. */
   blocked?: ReadonlyMap<number, string>;
 }
@@ -48,9 +54,9 @@ export function planGrants(jobs: readonly WaitingJob[], hosts: ReadonlyMap<strin
     if (options.paused) { wait('the queue is paused'); continue; }
     const usable = job.candidates.filter((c) => {
       const host = hosts.get(c.host);
-      return host && !host.paused && !host.drained && !host.down;
+      return host && !host.paused && !host.drained && !host.down && notReadyFor(host, job.modelType) === null;
     });
-    if (usable.length === 0) { wait(job.candidates.map((c) => `${c.host} ${unusableReason(hosts.get(c.host))}`).join('; ') || 'no host serves it'); continue; }
+    if (usable.length === 0) { wait(job.candidates.map((c) => `${c.host} ${unusableReason(hosts.get(c.host), job.modelType)}`).join('; ') || 'no host serves it'); continue; }
     const pick = usable.find((c) => !reserved.has(c.host) && (free.get(c.host)?.length ?? 0) >= c.gpus);
     if (pick) {
       const devices = free.get(pick.host)!.slice(0, pick.gpus);
@@ -68,9 +74,17 @@ export function planGrants(jobs: readonly WaitingJob[], hosts: ReadonlyMap<strin
 
 const shortfall = (free: Map<string, number[]>, c: { host: string; gpus: number }) => c.gpus - (free.get(c.host)?.length ?? 0);
 
-function unusableReason(host: HostSlots | undefined): string {
+/** Why the host is not ready for the model type, or null when it is. */
+export function notReadyFor(host: HostSlots, modelType: string | undefined): string | null {
+  if (!host.notReady) return null;
+  return host.notReady.host ?? (modelType !== undefined ? host.notReady.models[modelType] ?? null : null);
+}
+
+function unusableReason(host: HostSlots | undefined, modelType: string | undefined): string {
   if (!host) return 'is not configured on the scheduling worker';
   if (host.down) return `is down (${host.down})`;
+  const notReady = notReadyFor(host, modelType);
+  if (notReady) return `is not ready (${notReady}; \`cosmos doctor\` says what to do)`;
   if (host.drained) return 'is drained';
   if (host.paused) return 'is paused';
   return 'is usable';

@@ -92,6 +92,13 @@ describe('estimateQueue', () => {
     expect(elsewhere.waiting[0]!.startsAt).toBeNull();
   });
 
+  it('a host not ready for a job\'s model type gives that job no start time there', () => {
+    const input = queue({ hosts: [{ name: 'a', devices: [0], usable: true, notReadyFor: new Set([queued('w', now).modelType]) }], waiting: [queued('w', now)] });
+    expect(estimateQueue(input).waiting[0]).toMatchObject({ host: null, startsAt: null });
+    const other = queue({ hosts: [{ name: 'a', devices: [0], usable: true, notReadyFor: new Set(['some-other-model']) }], waiting: [queued('w', now)] });
+    expect(estimateQueue(other).waiting[0]).toMatchObject({ host: 'a', startsAt: now });
+  });
+
   it('a device blocked by a foreign process frees when its block ends', () => {
     const { waiting } = estimateQueue(queue({
       hosts: [{ name: 'a', devices: [0], usable: true, blockedUntil: new Map([[0, now + 30_000]]) }], waiting: [queued('w', now)],

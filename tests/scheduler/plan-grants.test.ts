@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planGrants, type HostSlots, type WaitingJob } from '../../src/scheduler/plan-grants.js';
 
 /** A waiting job: `on` lists its candidate hosts in configuration order with the GPUs it takes on each. */
-const job = (jobKey: string, options: { priority?: number; at?: number; on?: Array<[string, number]> } = {}): WaitingJob => ({
-  jobKey, priority: options.priority ?? 0, enqueuedAt: options.at ?? 0,
+const job = (jobKey: string, options: { priority?: number; at?: number; on?: Array<[string, number]>; model?: string } = {}): WaitingJob => ({
+  jobKey, ...(options.model ? { modelType: options.model } : {}), priority: options.priority ?? 0, enqueuedAt: options.at ?? 0,
   candidates: (options.on ?? [['a', 1]]).map(([host, gpus]) => ({ host, gpus })),
 });
 const host = (devices: number[], leased: number[] = [], extra: Partial<HostSlots> = {}): HostSlots => ({ devices, leased: new Set(leased), ...extra });
@@ -100,6 +100,30 @@ describe('a scheduling pass', () => {
     expect(plan.waiting.get('stuck')).toEqual({
       position: 1, reason: 'p is paused; d is drained; u is down (unreachable since 2026-01-01T00:00:00.000Z: connection refused)',
     });
+  });
+
+  it('sends a host no job of a model type it is not ready for, saying what is missing, and still sends it the others', () => {
+    const slots = hosts({
+      a: host([0, 1], [], { notReady: { host: null, models: { transfer: 'image cosmos-transfer1:test: No such image (needed by transfer)' } } }),
+      b: host([0]),
+    });
+    const plan = planGrants([
+      job('t1', { at: 1, model: 'transfer', on: [['a', 1], ['b', 1]] }),
+      job('t2', { at: 2, model: 'transfer', on: [['a', 1], ['b', 1]] }),
+      job('u1', { at: 3, model: 'upscale', on: [['a', 1], ['b', 1]] }),
+    ], slots);
+    expect(granted(plan)).toEqual(['t1→b[0]', 'u1→a[0]']);
+    expect(plan.waiting.get('t2')?.reason).toBe('b: 0 of 1 GPUs free, needs 1');
+    const only = planGrants([job('pinned', { model: 'transfer', on: [['a', 1]] })], slots);
+    expect(only.grants).toEqual([]);
+    expect(only.waiting.get('pinned')?.reason).toBe('a is not ready (image cosmos-transfer1:test: No such image (needed by transfer); `cosmos doctor` says what to do)');
+  });
+
+  it('sends a host not ready as a whole (Docker down, disk full) nothing at all', () => {
+    const slots = hosts({ a: host([0], [], { notReady: { host: 'docker: the Docker daemon is not running', models: {} } }) });
+    const plan = planGrants([job('t', { model: 'transfer' }), job('u', { at: 1, model: 'upscale' })], slots);
+    expect(plan.grants).toEqual([]);
+    expect(plan.waiting.get('u')?.reason).toBe('a is not ready (docker: the Docker daemon is not running; `cosmos doctor` says what to do)');
   });
 
   it('says so when a job has no host it can use at all', () => {

@@ -11,6 +11,7 @@ import { allHosts, findGpuJob, listGpuJobs, listHostControls, setHostControl } f
 import { findRun } from '../../src/db/queries/runs.js';
 import type { Run } from '../../src/db/schema.js';
 import { parseRfc3339Nano } from '../../simulator/clock.js';
+import { plantHostDefects } from '../../simulator/host-defects.js';
 import { listSimContainers, readStartRecord, setFaults, type SimContainer } from '../../simulator/install.js';
 import { createPipelineHarness, demoInputs, type HarnessOptions, type PipelineHarness } from '../helpers/pipeline-harness.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
@@ -157,6 +158,33 @@ describe('the GPU scheduler on real hosts', () => {
     expect(order).toEqual([busy!.id, urgent.id, ...behind.map((r) => r.id)]);
     expect(await deviceOverlaps(h.hosts[0]!.simHome)).toEqual([]);
   }, 180_000);
+
+  it('a host that answers but lacks the model\'s image takes no runs, which complete on the other host, and takes work again once the image is back', async () => {
+    h = await createPipelineHarness({ transport: 'local', sim: { timeScale: 0.001 }, moreHosts: [{}], temporal: { readiness_interval: '1s' } });
+    const [first, second] = h.hosts as [PipelineHarness['hosts'][number], PipelineHarness['hosts'][number]];
+    await plantHostDefects(second.simHome, { images: ['cosmos-transfer1:some-other-tag'] });
+    await h.startWorker();
+    // The worker's start checks find it: the host is marked not ready for the model types that run that image.
+    const notReadyOf = async () => (await listHostControls(h!.db)).find((c) => c.host === second.name)?.notReady ?? null;
+    await waitUntil(async () => (await notReadyOf())?.models.transfer !== undefined, 'the start checks to mark the second host', 30_000);
+    expect((await notReadyOf())!.models.transfer).toMatch(/^image cosmos-transfer1:\S+: .*No such image/);
+    const prompt = await newPrompt('a host without its image');
+    const before = await submit(prompt.id, [1, 2, 3, 4]);
+    for (const run of await Promise.all(before.map((r) => waitForRun(deps(), r.id)))) {
+      expect(run.status, `${run.id}: ${run.failureKind} ${run.errorMessage}`).toBe('completed');
+      expect(run.gpuHost).toBe(first.name);
+    }
+    expect(await containersOf(second)).toEqual([]);
+
+    // Fixed on the host: the next readiness pass (while runs wait) lets it take work again.
+    await plantHostDefects(second.simHome, { images: undefined });
+    const after = await submit(prompt.id, [5, 6, 7, 8, 9, 10]);
+    const done = await Promise.all(after.map((r) => waitForRun(deps(), r.id)));
+    for (const run of done) expect(run.status, `${run.id}: ${run.failureKind} ${run.errorMessage}`).toBe('completed');
+    expect(await notReadyOf()).toBeNull();
+    expect(done.some((r) => r.gpuHost === second.name)).toBe(true);
+    expect((await containersOf(second)).every((c) => c.status === 'exited' && c.exitCode === 0)).toBe(true);
+  });
 
   it('a drained host finishes the job it runs and takes nothing new; the other host takes the rest', async () => {
     h = await createPipelineHarness({ transport: 'local', sim: { timeScale: 0.001 }, moreHosts: [{}] });

@@ -18,6 +18,7 @@ export function printQueue(report: QueueReport, out: Output): void {
   out.line(`queue ${state} · ${report.running.length} running, ${report.waiting.length} waiting`);
   for (const h of report.hosts) {
     const notes = [h.paused ? out.yellow('paused') : '', h.drained ? out.yellow('drained') : '', h.unreachableSince ? out.red(`unreachable since ${h.unreachableSince}`) : '',
+      ...describeNotReady(h.notReady).map((text) => out.red(text)),
       ...h.blocked.map((b) => `GPU ${b.device} left alone until ${b.until}: ${b.reason}`)].filter(Boolean);
     out.line(`  ${out.bold(h.host)}: ${h.leased.length} of ${h.gpus.length} GPUs leased${notes.length ? ` · ${notes.join(' · ')}` : ''}`);
   }
@@ -56,4 +57,11 @@ export function describeChange(change: ControlChange, action: 'pause' | 'resume'
     undrain: 'it takes new work again',
   }[action];
   return `${done} ${where}: ${meaning} (${jobs})`;
+}
+
+/** "not ready: …" for the whole host, else one "not ready for <model>: …" per model type it cannot serve now. */
+function describeNotReady(notReady: QueueReport['hosts'][number]['notReady']): string[] {
+  if (!notReady) return [];
+  if (notReady.host) return [`not ready: ${notReady.host}`];
+  return Object.entries(notReady.models).map(([model, why]) => `not ready for ${model}: ${why}`);
 }

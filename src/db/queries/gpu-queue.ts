@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { planGrants, type Grant, type HostSlots } from '../../scheduler/plan-grants.js';
 import type { Db } from '../client.js';
-import { gpuHostControls, gpuJobs, gpuLeasedDevices, openRunStatuses, runs, type GpuHostControl, type GpuJob } from '../schema.js';
+import { gpuHostControls, gpuJobs, gpuLeasedDevices, openRunStatuses, runs, type GpuHostControl, type GpuJob, type HostNotReady } from '../schema.js';
 
 /** The whole queue under one name: every scheduling pass of every worker process takes it for its transaction. */
 const schedulerLock = 7_270_001;
@@ -63,7 +63,7 @@ export async function runSchedulingPass(db: Db, hosts: ReadonlyMap<string, numbe
     const leased = await tx.select().from(gpuLeasedDevices);
     const controls = new Map((await tx.select().from(gpuHostControls)).map((c) => [c.host, c]));
     const slots = new Map<string, HostSlots>([...hosts].map(([name, devices]) => [name, hostSlots(devices, leased.filter((l) => l.host === name).map((l) => l.device), controls.get(name), now)]));
-    const plan = planGrants(waiting.map((j) => ({ jobKey: j.jobKey, priority: j.priority, enqueuedAt: j.enqueuedAt.getTime(), candidates: j.candidates })), slots,
+    const plan = planGrants(waiting.map((j) => ({ jobKey: j.jobKey, modelType: j.modelType, priority: j.priority, enqueuedAt: j.enqueuedAt.getTime(), candidates: j.candidates })), slots,
       { paused: controls.get(allHosts)?.paused ?? false });
     for (const grant of plan.grants) {
       await tx.insert(gpuLeasedDevices).values(grant.devices.map((device) => ({ host: grant.host, device, jobKey: grant.jobKey })));
@@ -80,7 +80,7 @@ export async function runSchedulingPass(db: Db, hosts: ReadonlyMap<string, numbe
 function hostSlots(devices: number[], leased: number[], control: GpuHostControl | undefined, now: number): HostSlots {
   const blocked = new Map((control?.blocked ?? []).filter((b) => b.until > now).map((b) => [b.device, b.reason]));
   const down = control?.unreachableSince ? `unreachable since ${control.unreachableSince.toISOString()}: ${control.unreachableError ?? 'no answer'}` : null;
-  return { devices, leased: new Set(leased), paused: control?.paused ?? false, drained: control?.drained ?? false, down, blocked };
+  return { devices, leased: new Set(leased), paused: control?.paused ?? false, drained: control?.drained ?? false, down, notReady: control?.notReady ?? null, blocked };
 }
 
 export async function listGpuJobs(db: Db): Promise<GpuJob[]> {
@@ -121,4 +121,12 @@ export async function markHostReachable(db: Db, host: string): Promise<void> {
 export async function markHostUnreachable(db: Db, host: string, error: string): Promise<void> {
   await db.insert(gpuHostControls).values({ host, unreachableSince: sql`now()` as never, unreachableError: error })
     .onConflictDoUpdate({ target: gpuHostControls.host, set: { unreachableSince: sql`coalesce(${gpuHostControls.unreachableSince}, now())`, unreachableError: error, updatedAt: sql`now()` } });
+}
+
+/** The readiness checks' latest word on a host (null: nothing stops work there); whether it changed. */
+export async function recordHostReadiness(db: Db, host: string, notReady: HostNotReady | null): Promise<boolean> {
+  const [before] = await db.select({ notReady: gpuHostControls.notReady }).from(gpuHostControls).where(eq(gpuHostControls.host, host));
+  await db.insert(gpuHostControls).values({ host, notReady, readinessCheckedAt: sql`now()` as never })
+    .onConflictDoUpdate({ target: gpuHostControls.host, set: { notReady, readinessCheckedAt: sql`now()`, updatedAt: sql`now()` } });
+  return JSON.stringify(before?.notReady ?? null) !== JSON.stringify(notReady);
 }

@@ -4,6 +4,8 @@ import { fail, formatMiB, ok, warn, type DoctorCheck, type DoctorContext } from 
 
 // Our own thresholds (no model documents one): a run keeps its inputs and outputs in cosmos-jobs until cleaned.
 const diskFailMiB = 10 * 1024;
+/** The start of the disk check's failure when df cannot read remote_dir (not there yet, or not the user's). */
+export const remoteDirUnreadable = 'remote_dir cannot be read';
 const diskWarnMiB = 50 * 1024;
 const shmWarnMiB = 1024;
 
@@ -41,7 +43,7 @@ export async function checkHostResources({ host, transport, served, user }: Doct
   // The last row is remote_dir's unless df could not read it (then only /dev/shm's is there).
   const disk = rows.length === 2 || (rows.length === 1 && !shm) ? rows.at(-1) : undefined;
   if (!disk) {
-    checks.push(fail('disk', host.remote_dir, `remote_dir cannot be read: ${result.stderr.trim().split('\n').at(-1) ?? ''}`,
+    checks.push(fail('disk', host.remote_dir, `${remoteDirUnreadable}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`,
       `create it and give it to the SSH user: \`sudo mkdir -p ${host.remote_dir} && sudo chown ${user} ${host.remote_dir}\` (it holds the model checkout, cosmos-jobs and cosmos-cache)`));
     return checks;
   }
