@@ -14,6 +14,14 @@ import type { SchedulerHub } from './scheduler-hub.js';
 export interface SlotRequest { jobKey: string; modelType: string; runIds: string[]; /** `--host`: only this host. */ pinnedHost?: string }
 export interface GpuLease { host: string; devices: number[] }
 
+/**
+ * How often a waiting job tells its workflow its place: every 5 s among the first ten, then 5 s more per ten places
+ * ahead of it, at most every minute. 200 waiting jobs send about 7 signals a second, not 40.
+ */
+export function positionSignalEveryMs(position: number): number {
+  return Math.min(60_000, 5_000 * Math.max(1, Math.ceil(position / 10)));
+}
+
 /** A device found busy with work that is not ours is left out of scheduling for this long, then looked at again. */
 const blockedForMs = 10_000;
 
@@ -42,13 +50,14 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
         }
       }
       const report = createProgressReporter(deps);
-      let signalledAt = 0;
+      let signalled = { at: 0, position: 0 };
       for (;;) {
         const leased = row?.host ? row : await hub.waitForGrant(request.jobKey, (waiting, place) => {
           context.heartbeat({ phase: 'queued', position: place?.position ?? null, waitingFor: place?.reason ?? waiting.waitingFor });
-          // The place moves with every grant ahead of it: tell the workflow (Web UI details) at most every 5 s.
-          if (place && Date.now() - signalledAt >= 5_000) {
-            signalledAt = Date.now();
+          // The place moves with every grant ahead of it: tell the workflow (Web UI details) when it moved, less often
+          // the further back it is (every signal is a workflow task; `cosmos queue` reads places from the database).
+          if (place && place.position !== signalled.position && Date.now() - signalled.at >= positionSignalEveryMs(place.position)) {
+            signalled = { at: Date.now(), position: place.position };
             for (const runId of request.runIds) void report(runId, `queued #${place.position}`, 0);
           }
         }, context.cancellationSignal);
