@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listContainers, type ContainerStatus } from './container-state.js';
 import { settingsPath, type SimulatorSettings } from './settings.js';
-import { binDir, containersDir } from './sim-home.js';
+import { binDir, containersDir, daemonPidPath } from './sim-home.js';
 
 export type { SimulatorSettings } from './settings.js';
 export { readStartRecord, type StartRecord } from './record.js';
@@ -18,6 +18,9 @@ const SHIMS: Record<string, string> = {
   python: 'cosmos-worker.js',
 };
 
+/** The tools the thin client serves (simulator/client/main.go, daemon.ts); `COSMOS_SIM_DAEMON=0` turns it off. */
+const CLIENT_TOOLS = new Set(['docker', 'nvidia-smi']);
+
 export interface InstalledSimulator {
   dockerBin: string;
   nvidiaSmiBin: string;
@@ -27,6 +30,7 @@ export interface InstalledSimulator {
 export async function installSimulator(home: string, settings: SimulatorSettings): Promise<InstalledSimulator> {
   const absoluteHome = resolve(home);
   const scripts = compiledScriptsDir();
+  const client = join(scripts, 'sim-client');
   await mkdir(binDir(absoluteHome), { recursive: true });
   await mkdir(containersDir(absoluteHome), { recursive: true });
   await writeFile(settingsPath(absoluteHome), JSON.stringify(settings, null, 2));
@@ -36,7 +40,10 @@ export async function installSimulator(home: string, settings: SimulatorSettings
       throw new Error(`GPU-host simulator is not built: ${target} is missing (run \`npm run build\`)`);
     }
     const shim = join(binDir(absoluteHome), name);
-    const command = [process.execPath, target, '--sim-home', absoluteHome].map(quoteForShell).join(' ');
+    // docker and nvidia-smi go through the thin client and the home's command daemon when the client is built.
+    const viaClient = existsSync(client) && CLIENT_TOOLS.has(name) && process.env.COSMOS_SIM_DAEMON !== '0';
+    const command = (viaClient ? [client, name, absoluteHome, process.execPath, scripts] : [process.execPath, target, '--sim-home', absoluteHome])
+      .map(quoteForShell).join(' ');
     await writeFile(shim, `#!/bin/sh\nexec ${command} "$@"\n`);
     await chmod(shim, 0o755);
   }
@@ -75,8 +82,29 @@ export async function stopSimContainers(home: string, timeoutMs = 5000): Promise
       }
     }
   }
+  const daemon = readDaemonPid(resolve(home));
+  if (daemon !== null) {
+    try {
+      process.kill(daemon, 'SIGKILL');
+      pids.push(daemon);
+    } catch {
+      // already gone
+    }
+  }
   const deadline = Date.now() + timeoutMs;
   while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function readDaemonPid(home: string): number | null {
+  try {
+    const pid = Number(readFileSync(daemonPidPath(home), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1) return null;
+    // A pid file outlives its daemon, and the pid may be another process's by now.
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return command.includes('daemon.js') && command.includes(home) ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -21,3 +21,8 @@ export function containerDir(home: string, name: string): string {
 export function binDir(home: string): string {
   return join(home, 'bin');
 }
+
+/** The command daemon's socket, its pid file, and the marker a client leaves while one starts (see daemon.ts). */
+export const daemonSocketPath = (home: string) => join(home, 'run', 'sim.sock');
+export const daemonPidPath = (home: string) => join(home, 'run', 'daemon.pid');
+export const daemonStartingPath = (home: string) => join(home, 'run', 'daemon.starting');
