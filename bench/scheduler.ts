@@ -511,7 +511,7 @@ function estimateErrors(samples: EstimateSample[], measured: Measured[]): Estima
 interface Cpu { busy: number }
 
 /** Who used the machine's CPU: process trees sampled every 500 ms (own + reaped children's times, the last ≤ 0.5 s of a tree that ends is missed). */
-const cpuGroups = ['worker', 'Temporal dev server', 'PostgreSQL', 'sshd + the host commands (simulated docker, nvidia-smi)', 'sftp-server (log reads, uploads)', 'simulated containers (supervisor, torchrun, fake model)', 'this bench'] as const;
+const cpuGroups = ['worker', 'Temporal dev server', 'PostgreSQL', 'sshd + the host commands (simulated docker, nvidia-smi)', 'sftp-server (log reads, uploads)', 'simulated containers (supervisor, torchrun, fake model)', 'simulator command daemon (answers the short docker / nvidia-smi reads)', 'this bench'] as const;
 type CpuGroup = (typeof cpuGroups)[number];
 function cpuByGroup(scenario: Scenario): { stop(): Map<CpuGroup | 'rest of the machine (other users too)', number> } {
   const machineBefore = machineCpuSeconds();
@@ -548,9 +548,10 @@ function cpuByGroup(scenario: Scenario): { stop(): Map<CpuGroup | 'rest of the m
         continue;
       }
       try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('supervisor.js') && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(scenario.dir)) {
-          roots.set(pid, 'simulated containers (supervisor, torchrun, fake model)');
-        }
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (cmdline.includes('supervisor.js') && cmdline.includes(scenario.dir)) roots.set(pid, 'simulated containers (supervisor, torchrun, fake model)');
+        // Its own session (setsid), so not under sshd's tree.
+        if (cmdline.includes('daemon.js') && cmdline.includes(scenario.dir)) roots.set(pid, 'simulator command daemon (answers the short docker / nvidia-smi reads)');
       } catch { /* gone */ }
     }
     return new Map([...roots].map(([pid, group]) => [pid, { group, seconds: tree(pid) }]));
