@@ -83,6 +83,7 @@ const temporalSchema = z.object({
   hang_timeout: duration.default('45m'),
   host_outage_timeout: duration.default('5m'),
   readiness_interval: duration.default('30s'),
+  host_move_after: duration.default('30s'),
 });
 
 const apiSchema = z.object({

@@ -35,6 +35,7 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
     hangTimeoutMs: parseDurationMs(config.temporal.hang_timeout),
     hostOutageMs: parseDurationMs(config.temporal.host_outage_timeout),
     readinessEveryMs: parseDurationMs(config.temporal.readiness_interval),
+    hostMoveAfterMs: parseDurationMs(config.temporal.host_move_after),
     reportProgress: (workflowId, update) => signaller.client.workflow.getHandle(workflowId).signal(runProgressSignalName, update),
   });
 

@@ -15,6 +15,8 @@ export interface ActivityDeps {
   hangTimeoutMs: number;
   /** How long one activity attempt waits for an unreachable GPU host before it fails (then Temporal retries). */
   hostOutageMs: number;
+  /** How long an upload waits for an unreachable host before its job (when another host serves it) moves (default 30 s). */
+  hostMoveAfterMs?: number;
   /** How often a worker with jobs waiting for a GPU runs the hosts' fast readiness checks (default 30 s). */
   readinessEveryMs?: number;
   /** Signals a workflow with a run's stage and percent (the worker wires it to a Temporal client). */

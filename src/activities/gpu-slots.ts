@@ -12,7 +12,8 @@ import { createProgressReporter } from './progress-reporter.js';
 import type { SchedulerHub } from './scheduler-hub.js';
 
 export interface SlotRequest { jobKey: string; modelType: string; runIds: string[]; /** `--host`: only this host. */ pinnedHost?: string }
-export interface GpuLease { host: string; devices: number[] }
+/** Devices on a host; `movable`: another host could serve the job too (it is not pinned), so it may move before it starts. */
+export interface GpuLease { host: string; devices: number[]; movable?: boolean }
 
 /**
  * How often a waiting job tells its workflow its place: every 5 s among the first ten, then 5 s more per ten places
@@ -64,13 +65,25 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
         if (!leased?.host || !leased.devices) throw ApplicationFailure.nonRetryable(`job ${request.jobKey} left the GPU queue while it waited`, 'internal');
         const { host, devices } = leased;
         const problem = await checkLease(deps, request, host, devices, () => context.heartbeat({ phase: 'checking the lease', host, devices }));
-        if (problem === null) return { host: leased.host, devices: leased.devices };
+        if (problem === null) return { host: leased.host, devices: leased.devices, movable: leased.candidates.length > 1 };
         // An attempt Temporal has given up on (its retry may already use this lease) must not give the lease back.
         if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? new Error('the attempt was cancelled');
         await requeueGpuJob(deps.db, request.jobKey, problem);
         context.heartbeat({ phase: 'queued', waitingFor: problem });
         row = undefined;
       }
+    },
+
+    /**
+     * Gives back the lease of a job whose host stopped answering before its container was started: the host is
+     * marked unreachable (no new work goes there until it answers) and the job waits again in its place, for any
+     * host that serves it. Idempotent.
+     */
+    async moveGpuJob(input: { jobKey: string; host: string; reason: string }): Promise<void> {
+      await markHostUnreachable(deps.db, input.host, input.reason);
+      const row = await findGpuJob(deps.db, input.jobKey);
+      if (row?.host === input.host) await requeueGpuJob(deps.db, input.jobKey, `${input.host} stopped answering before the job started: ${input.reason}`);
+      hub.wake();
     },
 
     /** Frees the job's devices for the next job (idempotent); after its container exited, or when its workflow gave up. */

@@ -13,6 +13,9 @@ export type { ContainerResult } from './run-container.js';
 export type { JobRef } from './job-context.js';
 export type { GpuLease, SlotRequest } from './gpu-slots.js';
 
+/** How long an upload waits for a host that stopped answering before its job moves to another host that serves it. */
+const defaultHostMoveAfterMs = 30_000;
+
 export function createActivities(deps: ActivityDeps) {
   // One per worker process: the in-process side of the GPU queue, woken when a container here frees its slot.
   const hub = createSchedulerHub(deps);
@@ -24,7 +27,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createDownloadActivities(deps),
   };
   return Object.fromEntries(
-    Object.entries(activities).map(([name, fn]) => [name, asActivity(fn as (...args: unknown[]) => Promise<unknown>, { hostOutageMs: deps.hostOutageMs })]),
+    Object.entries(activities).map(([name, fn]) => [name, asActivity(fn as (...args: unknown[]) => Promise<unknown>, {
+      hostOutageMs: deps.hostOutageMs, ...(name === 'uploadJobInputs' ? { movableOutageMs: deps.hostMoveAfterMs ?? defaultHostMoveAfterMs } : {}),
+    })]),
   ) as typeof activities;
 }
 

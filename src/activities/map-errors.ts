@@ -43,7 +43,15 @@ function isDiskFull(error: unknown): boolean {
 export interface ActivityRunOptions {
   /** How long one attempt waits, heartbeating, for an unreachable GPU host before it fails as gpu_host_unreachable. */
   hostOutageMs: number;
+  /**
+   * For a step before the container starts (the upload), when its job could run on another host (`movable` in its
+   * input): how long it waits for the host before it fails for good, so the workflow moves the job.
+   */
+  movableOutageMs?: number;
 }
+
+/** The failure of a step whose host stayed unreachable while its job could move: the workflow moves the job. */
+export const hostLostFailureType = 'gpu_host_unreachable';
 
 /**
  * Wraps an activity: its remote commands and transfers follow the attempt's cancellation signal; a GPU host that
@@ -54,11 +62,16 @@ export function asActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R
   return async (...args: A) => {
     const signal = cancellationSignal();
     const started = Date.now();
+    const movable = options.movableOutageMs !== undefined && (args[0] as { movable?: unknown } | undefined)?.movable === true;
+    const outageMs = movable ? Math.min(options.hostOutageMs, options.movableOutageMs!) : options.hostOutageMs;
     for (let retry = 0; ; retry += 1) {
       try {
         return await runWithAbortSignal(signal, () => fn(...args));
       } catch (error) {
-        if (error instanceof HostUnreachableError && !signal.aborted && Date.now() - started < options.hostOutageMs) {
+        if (error instanceof HostUnreachableError && movable && !signal.aborted && Date.now() - started >= outageMs) {
+          throw ApplicationFailure.nonRetryable(`${error.message} (unreachable for ${Math.round((Date.now() - started) / 1000)} s before the job's container started)`, hostLostFailureType, { movable: true });
+        }
+        if (error instanceof HostUnreachableError && !signal.aborted && Date.now() - started < outageMs) {
           if (retry === 0) log.warn(`GPU host unreachable, retrying in place: ${error.message}`);
           heartbeat({ phase: 'waiting for the GPU host', error: error.message });
           await sleep(Math.min(500 * 2 ** retry, 5_000)).catch(() => undefined);

@@ -11,7 +11,7 @@ import type { UploadStats } from './run-records.js';
 export function createUploadActivities(deps: ActivityDeps) {
   return {
     /** Content-addressed upload of the job's inputs plus its specs; re-running a prompt sends no video bytes. */
-    uploadJobInputs: (ref: JobRef & { batchId?: string }): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
+    uploadJobInputs: (ref: JobRef & { batchId?: string; /** Another host could take the job (see asActivity). */ movable?: boolean }): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
       const { host, layout, plan } = await loadJob(deps, ref);
       await markRunsStarted(deps, ref);
       let lastReport = 0;

@@ -1,4 +1,5 @@
-import { upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import type { GpuLease, UploadStats } from '../activities/index.js';
 import type { RunOutputs } from '../db/schema.js';
 import { hostActivities, records, slotActivities } from './activity-proxies.js';
 import type { OpenWork } from './pipeline.js';
@@ -29,15 +30,31 @@ export async function runJob(work: OpenWork, modelType: string, runIds: string[]
     const label = runIds.length > 1 ? `container ${segment + 1}: ` : '';
     work.jobKey = jobKey;
     work.describe(`${label}queued for a GPU`);
-    const lease = await slots.acquireGpuSlot.executeWithOptions(summary(`wait for a GPU slot for ${jobKey}`), [
-      { jobKey, modelType, runIds: remaining, ...(work.pinnedHost ? { pinnedHost: work.pinnedHost } : {}) }]);
-    work.host = lease.host;
-    upsertSearchAttributes([{ key: CosmosGpuHost, value: lease.host }]);
+    // A host that stops answering before the job's container starts loses the job to another host that serves it.
+    let leased: { lease: GpuLease; upload: UploadStats } | null = null;
+    while (!leased) {
+      const lease = await slots.acquireGpuSlot.executeWithOptions(summary(`wait for a GPU slot for ${jobKey}`), [
+        { jobKey, modelType, runIds: remaining, ...(work.pinnedHost ? { pinnedHost: work.pinnedHost } : {}) }]);
+      work.host = lease.host;
+      upsertSearchAttributes([{ key: CosmosGpuHost, value: lease.host }]);
+      const { io } = hostActivities(lease.host, work.timeouts);
+      work.containerName = `cosmos-${modelType}-${jobKey}`;
+      work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'} (GPU ${lease.devices.join(', ')})`);
+      try {
+        const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${jobKey} to ${lease.host}`), [
+          { jobKey, modelType, runIds: remaining, host: lease.host, devices: lease.devices, ...(lease.movable ? { movable: true } : {}), ...(batchId ? { batchId } : {}) }]);
+        leased = { lease, upload };
+      } catch (error) {
+        const cause = error instanceof ActivityFailure ? error.cause : null;
+        if (!lease.movable || !(cause instanceof ApplicationFailure) || cause.type !== 'gpu_host_unreachable' || !cause.nonRetryable) throw error;
+        work.describe(`${label}${lease.host} stopped answering before the job started: back in the GPU queue`);
+        await records.moveGpuJob.executeWithOptions(summary(`move ${jobKey} off ${lease.host}`), [{ jobKey, host: lease.host, reason: cause.message }]);
+        work.containerName = null;
+      }
+    }
+    const { lease, upload } = leased;
     const { io, gpu } = hostActivities(lease.host, work.timeouts);
     const job = { jobKey, modelType, runIds: remaining, host: lease.host, devices: lease.devices };
-    work.containerName = `cosmos-${modelType}-${job.jobKey}`;
-    work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'} (GPU ${lease.devices.join(', ')})`);
-    const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${job.jobKey} to ${lease.host}`), [{ ...job, ...(batchId ? { batchId } : {}) }]);
     work.describe(`${label}generating on GPU ${lease.devices.join(', ')}`);
     const result = await gpu.runJobContainer.executeWithOptions(summary(`${modelType} container for ${job.jobKey} on ${lease.host}`), [job]);
     // The container has exited and released its lease; a failure path releases it in driveRuns.

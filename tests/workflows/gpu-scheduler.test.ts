@@ -132,6 +132,35 @@ describe('the GPU scheduler on real hosts', () => {
     expect((await listHostControls(h.db)).find((c) => c.host === second.name)?.unreachableSince).toBeInstanceOf(Date);
   });
 
+  it('a job whose host stops answering while its inputs upload moves to the other host and runs there once; the silent host gets nothing new', async () => {
+    const sshdDir = await mkdtemp(join(tmpdir(), 'cosmos-second-sshd-'));
+    cleanups.push(() => rm(sshdDir, { recursive: true, force: true }));
+    const own: TestSshd = await startSshd({ dir: sshdDir });
+    cleanups.push(own.stop);
+    // The second host's uploads are slow (20 kB/s), so it can go silent while one is under way.
+    h = await createPipelineHarness({
+      transport: 'ssh', sim: { timeScale: 0.001 }, temporal: { host_move_after: '3s' },
+      moreHosts: [{ host: own.host, port: own.port, user: own.user, key_path: own.privateKeyPath, host_key_fingerprint: own.hostKeyFingerprint, transfer_rate_limit: 20_000 }],
+    });
+    const [first, second] = h.hosts as [PipelineHarness['hosts'][number], PipelineHarness['hosts'][number]];
+    await h.startWorker();
+    const prompt = await newPrompt('a host goes silent during an upload');
+    const runs = await submit(prompt.id, [1, 2]);
+    const onSecond = async () => (await listGpuJobs(h!.db)).find((j) => j.host === second.name);
+    await waitUntil(async () => (await onSecond()) !== undefined, 'a job leased on the second host', 60_000);
+    const moved = (await onSecond())!.runIds[0]!;
+    await waitUntil(async () => (await findRun(h!.db, moved))?.stage === 'uploading', 'its upload to begin', 30_000);
+    await own.pause();
+
+    const done = await Promise.all(runs.map((r) => waitForRun(deps(), r.id)));
+    for (const run of done) expect(run.status, `${run.id}: ${run.failureKind} ${run.errorMessage}`).toBe('completed');
+    expect(done.find((r) => r.id === moved)?.gpuHost).toBe(first.name);
+    const starts = [...await readStartRecord(first.simHome), ...await readStartRecord(second.simHome)];
+    for (const run of done) expect(starts.filter((s) => s.name.includes(run.id)), run.id).toHaveLength(1);
+    expect(await containersOf(second)).toEqual([]);
+    expect((await listHostControls(h.db)).find((c) => c.host === second.name)?.unreachableSince).toBeInstanceOf(Date);
+  });
+
   it('a paused queue starts nothing while the running job finishes; on resume a priority-10 run submitted behind 10 waiting ones starts next, then the rest in submission order', async () => {
     h = await createPipelineHarness({ transport: 'local', sim: { timeScale: 0.001 } });
     await setFaults(h.simHome, [{ promptContains: 'slow busy job', mode: 'slow' }]);
