@@ -50,9 +50,6 @@ export interface ActivityRunOptions {
   movableOutageMs?: number;
 }
 
-/** The failure of a step whose host stayed unreachable while its job could move: the workflow moves the job. */
-export const hostLostFailureType = 'gpu_host_unreachable';
-
 /**
  * Wraps an activity: its remote commands and transfers follow the attempt's cancellation signal; a GPU host that
  * cannot be reached is retried in place with a short backoff (every step is idempotent), so a dropped SSH link
@@ -69,7 +66,7 @@ export function asActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R
         return await runWithAbortSignal(signal, () => fn(...args));
       } catch (error) {
         if (error instanceof HostUnreachableError && movable && !signal.aborted && Date.now() - started >= outageMs) {
-          throw ApplicationFailure.nonRetryable(`${error.message} (unreachable for ${Math.round((Date.now() - started) / 1000)} s before the job's container started)`, hostLostFailureType, { movable: true });
+          throw ApplicationFailure.nonRetryable(`${error.message} (unreachable for ${Math.round((Date.now() - started) / 1000)} s before the job's container started)`, 'gpu_host_unreachable', { movable: true });
         }
         if (error instanceof HostUnreachableError && !signal.aborted && Date.now() - started < outageMs) {
           if (retry === 0) log.warn(`GPU host unreachable, retrying in place: ${error.message}`);
