@@ -82,15 +82,30 @@ export async function stopSimContainers(home: string, timeoutMs = 5000): Promise
       }
     }
   }
+  pids.push(...killDaemon(home));
+  await waitGone(pids, timeoutMs);
+}
+
+/**
+ * Stops the home's command daemon and leaves its containers running: the daemon only answers reads, and the next
+ * docker or nvidia-smi call starts another.
+ */
+export async function stopSimDaemon(home: string, timeoutMs = 2000): Promise<void> {
+  await waitGone(killDaemon(home), timeoutMs);
+}
+
+function killDaemon(home: string): number[] {
   const daemon = readDaemonPid(resolve(home));
-  if (daemon !== null) {
-    try {
-      process.kill(daemon, 'SIGKILL');
-      pids.push(daemon);
-    } catch {
-      // already gone
-    }
+  if (daemon === null) return [];
+  try {
+    process.kill(daemon, 'SIGKILL');
+    return [daemon];
+  } catch {
+    return []; // already gone
   }
+}
+
+async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

@@ -10,7 +10,7 @@ import { recordHostReadiness } from './db/queries/gpu-queue.js';
 import { logHostReadiness, schedulingBlocks } from './gpu/doctor/readiness.js';
 import { openHostTransport } from './gpu/open-transport.js';
 import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
-import { installSimulator } from '../simulator/install.js';
+import { installSimulator, stopSimDaemon } from '../simulator/install.js';
 import { gpuTaskQueue, hostIoTaskQueue, runProgressSignalName } from './workflows/types.js';
 
 export interface WorkerHandle {
@@ -77,6 +77,8 @@ export async function startWorker(config: Config, endpoints: Pick<StackEndpoints
     await closeDb();
     await signaller.close();
     await connection.close();
+    // The simulator's command daemon was started for this stack; its containers are jobs and stay.
+    if (config.simulatedHost) await stopSimDaemon(simulatorHome(config));
   });
   return {
     done,
