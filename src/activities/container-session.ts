@@ -116,7 +116,8 @@ export interface FollowOptions {
   /** Why the model can no longer finish this job, once its log shows it (then a short silence ends the container). */
   stuck?(): string | null;
   /** New log text as it arrives (written down before the bytes join the local log); returns the progress to heartbeat. */
-  onLog(text: string): Promise<{ phase: string; progress: number }>;
+  /** `ending`: the log says the job's last outputs are saved; only the container's exit is left. */
+  onLog(text: string): Promise<{ phase: string; progress: number; ending?: boolean }>;
   /** This attempt's own `docker run -d` just returned: the container is running, no need to ask docker at once. */
   justStarted?: boolean;
 }
@@ -149,7 +150,7 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
         lastGrowth = Date.now();
         if (fresh.text.includes(completionMarker)) finishing = true;
       }
-      const { phase, progress } = await options.onLog(fresh.text);
+      const { phase, progress, ending = false } = await options.onLog(fresh.text);
       await fresh.commit();
       if (fresh.text || Date.now() - heartbeatAt >= 1000) {
         heartbeatAt = Date.now();
@@ -177,7 +178,7 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
           `container ${options.name} made no progress for ${Math.round(options.hangTimeoutMs / 1000)} s and was killed`, 'timeout');
       }
       // Once the completion line is there the container exits within moments: look again soon, then less often.
-      await sleep(finishing ? Math.min(50 * 2 ** finishingPolls++, 800) : followDelayMs(Date.now() - started, deps.pollIntervalMs));
+      await sleep(finishing ? Math.min(50 * 2 ** finishingPolls++, 800) : followDelayMs(Date.now() - started, deps.pollIntervalMs, ending));
     }
   } catch (error) {
     // A user's cancel may surface as CancelledFailure or as the aborted command that was in flight.
@@ -201,10 +202,11 @@ export const inspectEveryMs = (pollIntervalMs: number) => pollIntervalMs * 3;
 /**
  * How long the log follower sleeps between reads of the log (one SFTP stat, no command on the host): 250 ms for
  * the first 5 s of a container (short jobs end there), then 400 ms, so an exit (the launcher's completion line) is
- * seen and its GPU lease freed within half a second; never longer than the poll interval.
+ * seen and its GPU lease freed within half a second; 100 ms once the log says the job's last outputs are saved and
+ * only the exit is left; never longer than the poll interval.
  */
-export function followDelayMs(elapsedMs: number, pollIntervalMs: number): number {
-  return Math.min(pollIntervalMs, elapsedMs < 5_000 ? 250 : 400);
+export function followDelayMs(elapsedMs: number, pollIntervalMs: number, ending = false): number {
+  return Math.min(pollIntervalMs, ending ? 100 : elapsedMs < 5_000 ? 250 : 400);
 }
 
 const localSize = (path: string) => stat(path).then((s) => s.size, () => 0);

@@ -75,7 +75,9 @@ export function createContainerActivities(deps: ActivityDeps, onRelease: () => v
           await record(text);
           const current = tracker.current();
           const phase = ref.runIds.length > 1 ? `item ${tracker.currentItem() + 1}/${ref.runIds.length}` : current.stage;
-          return { phase, progress: current.progress };
+          // The models' readings put an item at 0.9 once its output is saved; one that never says so keeps the usual pace.
+          const ending = tracker.currentItem() === ref.runIds.length - 1 && current.progress >= 0.9;
+          return { phase, progress: current.progress, ending };
         },
       });
       // The container has exited: its GPUs go to the next job in the queue now, not after the download.
