@@ -124,7 +124,7 @@ export interface FollowOptions {
 
 /**
  * Copies the container's log until the container stops. The log is read over SFTP (no command on the host) every
- * 250–400 ms (followDelayMs); `docker inspect` runs every three poll intervals, and at once when the log shows the
+ * 100–400 ms (followDelayMs); `docker inspect` runs every three poll intervals, and at once when the log shows the
  * launcher's completion line. A user's cancel stops the container; a worker
  * shutdown or a timeout leaves it running for the next attempt. A container whose log has not grown for the hang
  * timeout is killed and reported as `timeout`; one that vanished mid-run is `container_lost`.
