@@ -65,14 +65,16 @@ export function asActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R
       try {
         return await runWithAbortSignal(signal, () => fn(...args));
       } catch (error) {
-        if (error instanceof HostUnreachableError && movable && !signal.aborted && Date.now() - started >= outageMs) {
-          throw ApplicationFailure.nonRetryable(`${error.message} (unreachable for ${Math.round((Date.now() - started) / 1000)} s before the job's container started)`, 'gpu_host_unreachable', { movable: true });
-        }
-        if (error instanceof HostUnreachableError && !signal.aborted && Date.now() - started < outageMs) {
-          if (retry === 0) log.warn(`GPU host unreachable, retrying in place: ${error.message}`);
-          heartbeat({ phase: 'waiting for the GPU host', error: error.message });
-          await sleep(Math.min(500 * 2 ** retry, 5_000)).catch(() => undefined);
-          if (!signal.aborted) continue;
+        if (error instanceof HostUnreachableError && !signal.aborted) {
+          const waitedMs = Date.now() - started;
+          if (waitedMs < outageMs) {
+            if (retry === 0) log.warn(`GPU host unreachable, retrying in place: ${error.message}`);
+            heartbeat({ phase: 'waiting for the GPU host', error: error.message });
+            await sleep(Math.min(500 * 2 ** retry, 5_000)).catch(() => undefined);
+            if (!signal.aborted) continue;
+          } else if (movable) {
+            throw ApplicationFailure.nonRetryable(`${error.message} (unreachable for ${Math.round(waitedMs / 1000)} s before the job's container started)`, 'gpu_host_unreachable');
+          }
         }
         throw toActivityFailure(error);
       }

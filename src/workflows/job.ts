@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
-import type { GpuLease, UploadStats } from '../activities/index.js';
+import type { JobRef, UploadStats } from '../activities/index.js';
 import type { RunOutputs } from '../db/schema.js';
 import { hostActivities, records, slotActivities } from './activity-proxies.js';
 import type { OpenWork } from './pipeline.js';
@@ -31,19 +31,20 @@ export async function runJob(work: OpenWork, modelType: string, runIds: string[]
     work.jobKey = jobKey;
     work.describe(`${label}queued for a GPU`);
     // A host that stops answering before the job's container starts loses the job to another host that serves it.
-    let leased: { lease: GpuLease; upload: UploadStats } | null = null;
+    let leased: { job: Required<JobRef>; upload: UploadStats } | null = null;
     while (!leased) {
       const lease = await slots.acquireGpuSlot.executeWithOptions(summary(`wait for a GPU slot for ${jobKey}`), [
         { jobKey, modelType, runIds: remaining, ...(work.pinnedHost ? { pinnedHost: work.pinnedHost } : {}) }]);
       work.host = lease.host;
       upsertSearchAttributes([{ key: CosmosGpuHost, value: lease.host }]);
-      const { io } = hostActivities(lease.host, work.timeouts);
+      const job = { jobKey, modelType, runIds: remaining, host: lease.host, devices: lease.devices };
+      const { io } = hostActivities(job.host, work.timeouts);
       work.containerName = `cosmos-${modelType}-${jobKey}`;
-      work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'} (GPU ${lease.devices.join(', ')})`);
+      work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'} (GPU ${job.devices.join(', ')})`);
       try {
-        const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${jobKey} to ${lease.host}`), [
-          { jobKey, modelType, runIds: remaining, host: lease.host, devices: lease.devices, ...(lease.movable ? { movable: true } : {}), ...(batchId ? { batchId } : {}) }]);
-        leased = { lease, upload };
+        const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${jobKey} to ${job.host}`), [
+          { ...job, ...(lease.movable ? { movable: true } : {}), ...(batchId ? { batchId } : {}) }]);
+        leased = { job, upload };
       } catch (error) {
         const cause = error instanceof ActivityFailure ? error.cause : null;
         if (!lease.movable || !(cause instanceof ApplicationFailure) || cause.type !== 'gpu_host_unreachable' || !cause.nonRetryable) throw error;
@@ -52,11 +53,10 @@ export async function runJob(work: OpenWork, modelType: string, runIds: string[]
         work.containerName = null;
       }
     }
-    const { lease, upload } = leased;
-    const { io, gpu } = hostActivities(lease.host, work.timeouts);
-    const job = { jobKey, modelType, runIds: remaining, host: lease.host, devices: lease.devices };
-    work.describe(`${label}generating on GPU ${lease.devices.join(', ')}`);
-    const result = await gpu.runJobContainer.executeWithOptions(summary(`${modelType} container for ${job.jobKey} on ${lease.host}`), [job]);
+    const { job, upload } = leased;
+    const { io, gpu } = hostActivities(job.host, work.timeouts);
+    work.describe(`${label}generating on GPU ${job.devices.join(', ')}`);
+    const result = await gpu.runJobContainer.executeWithOptions(summary(`${modelType} container for ${job.jobKey} on ${job.host}`), [job]);
     // The container has exited and released its lease; a failure path releases it in driveRuns.
     work.jobKey = null;
     const completed = result.outcomes.filter((o) => o.status === 'completed').map((o) => o.runId);

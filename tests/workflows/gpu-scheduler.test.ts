@@ -42,6 +42,15 @@ describe('the GPU scheduler on real hosts', () => {
   const containersOf = async (host: { simHome: string }) => (await listSimContainers(host.simHome)).filter((c) => c.status !== 'created');
   const byStart = (a: SimContainer, b: SimContainer) => compareNs(parseRfc3339Nano(a.startedAt), parseRfc3339Nano(b.startedAt));
   const runIdOf = (container: SimContainer) => /rs_[0-9a-f]{32}/.exec(container.name)?.[0];
+  /** An sshd of the test's own, for a second host that can stop or go silent while the first stays up. */
+  const startOwnSshd = async (): Promise<TestSshd> => {
+    const sshdDir = await mkdtemp(join(tmpdir(), 'cosmos-second-sshd-'));
+    cleanups.push(() => rm(sshdDir, { recursive: true, force: true }));
+    const own = await startSshd({ dir: sshdDir });
+    cleanups.push(own.stop);
+    return own;
+  };
+  const hostOn = (sshd: TestSshd) => ({ host: sshd.host, port: sshd.port, user: sshd.user, key_path: sshd.privateKeyPath, host_key_fingerprint: sshd.hostKeyFingerprint });
 
   it('three worker processes SIGKILLed at random never put two containers on one GPU, start each run once and complete every run', async () => {
     // The issue's acceptance size is 20 runs per worker (60), for the scheduler benchmark of `npm run bench`;
@@ -98,15 +107,8 @@ describe('the GPU scheduler on real hosts', () => {
   }, Math.max(240_000, runsPerWorker * 30_000));
 
   it('runs waiting in the backlog when a host stops complete on the other host, and the stopped host gets nothing new', async () => {
-    // The second host has an sshd of its own, so it can stop while the first stays up.
-    const sshdDir = await mkdtemp(join(tmpdir(), 'cosmos-second-sshd-'));
-    cleanups.push(() => rm(sshdDir, { recursive: true, force: true }));
-    const own: TestSshd = await startSshd({ dir: sshdDir });
-    cleanups.push(own.stop);
-    h = await createPipelineHarness({
-      transport: 'ssh', sim: { timeScale: 0.001 },
-      moreHosts: [{ host: own.host, port: own.port, user: own.user, key_path: own.privateKeyPath, host_key_fingerprint: own.hostKeyFingerprint }],
-    });
+    const own = await startOwnSshd();
+    h = await createPipelineHarness({ transport: 'ssh', sim: { timeScale: 0.001 }, moreHosts: [hostOn(own)] });
     const [first, second] = h.hosts as [PipelineHarness['hosts'][number], PipelineHarness['hosts'][number]];
     await h.startWorker();
     const prompt = await newPrompt('a host stops mid-backlog');
@@ -133,14 +135,10 @@ describe('the GPU scheduler on real hosts', () => {
   });
 
   it('a job whose host stops answering while its inputs upload moves to the other host and runs there once; the silent host gets nothing new', async () => {
-    const sshdDir = await mkdtemp(join(tmpdir(), 'cosmos-second-sshd-'));
-    cleanups.push(() => rm(sshdDir, { recursive: true, force: true }));
-    const own: TestSshd = await startSshd({ dir: sshdDir });
-    cleanups.push(own.stop);
+    const own = await startOwnSshd();
     // The second host's uploads are slow (20 kB/s), so it can go silent while one is under way.
     h = await createPipelineHarness({
-      transport: 'ssh', sim: { timeScale: 0.001 }, temporal: { host_move_after: '3s' },
-      moreHosts: [{ host: own.host, port: own.port, user: own.user, key_path: own.privateKeyPath, host_key_fingerprint: own.hostKeyFingerprint, transfer_rate_limit: 20_000 }],
+      transport: 'ssh', sim: { timeScale: 0.001 }, temporal: { host_move_after: '3s' }, moreHosts: [{ ...hostOn(own), transfer_rate_limit: 20_000 }],
     });
     const [first, second] = h.hosts as [PipelineHarness['hosts'][number], PipelineHarness['hosts'][number]];
     await h.startWorker();
