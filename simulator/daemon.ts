@@ -6,30 +6,30 @@
  * that run, follow or change containers are not served here ('f': the client runs the node script itself), and the
  * answers are those of the same code the scripts run, so nothing about the host's behaviour changes.
  *
- * Frames both ways: one kind byte, a big-endian u32 length, the payload. Request 'q' (JSON {tool, args}); answers
- * 'o' (stdout), 'e' (stderr), 'x' (the exit code in decimal, last) or 'f' (not served here). Commands run one at a
- * time (each takes milliseconds), so capturing process.stdout/stderr around one is safe. Exits after 30 s idle.
+ * `docker run -d` is served too: like dockerd, the daemon creates and starts the container (its supervisor) for the CLI
+ * and answers once it runs; what the CLI itself resolves (`-e NAME` from its environment, `--env-file` from its
+ * directory) comes with the request. An attached `docker run` streams the container's output: its own process.
+ *
+ * Frames both ways: one kind byte, a big-endian u32 length, the payload. Request 'q' (JSON {tool, args, env, cwd});
+ * answers 'o' (stdout), 'e' (stderr), 'x' (the exit code in decimal, last) or 'f' (not served here). Commands run
+ * side by side (a `docker run` waits for its container to start); each one's output is told apart by its async
+ * context. Exits after 30 s idle.
  *
  *   node daemon.js --sim-home <home>
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { runDocker } from './docker-cli.js';
+import { daemonServes } from './daemon-serves.js';
+import type { RunCaller } from './docker-run-args.js';
 import { runNvidiaSmi } from './nvidia-smi-cli.js';
 import { daemonPidPath, daemonSocketPath, daemonStartingPath, parseSimHome } from './sim-home.js';
 
 const idleMs = 30_000;
 
-/** The docker subcommands that only read and end at once; everything else runs as its own process. */
-const servedDocker = new Set(['ps', 'ls', 'inspect', 'image', 'version', 'info', '--version', '-v']);
-
-export function daemonServes(tool: string, args: string[]): boolean {
-  if (tool === 'nvidia-smi') return true;
-  if (tool !== 'docker') return false;
-  const [first] = args[0] === 'container' ? args.slice(1) : args;
-  return first !== undefined && servedDocker.has(first);
-}
+interface Request { tool: string; args: string[]; /** The client's environment (`K=V`) and directory. */ env?: string[]; cwd?: string }
 
 function frame(kind: string, payload: Buffer | string): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -41,33 +41,39 @@ function frame(kind: string, payload: Buffer | string): Buffer {
 
 type Write = typeof process.stdout.write;
 
-/** Runs one command with process.stdout/stderr captured; its output and exit code. */
+/** The output of the command whose async context is current; outside one, writes go where they always went. */
+const sink = new AsyncLocalStorage<{ out: Buffer[]; err: Buffer[] }>();
+
+function routeOutput(): void {
+  const route = (stream: NodeJS.WriteStream, pick: (into: { out: Buffer[]; err: Buffer[] }) => Buffer[]) => {
+    const original = stream.write.bind(stream) as Write;
+    stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((e?: Error | null) => void), done?: (e?: Error | null) => void) => {
+      const into = sink.getStore();
+      if (!into) return original(chunk, encoding as BufferEncoding, done);
+      pick(into).push(typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : Buffer.from(chunk));
+      (typeof encoding === 'function' ? encoding : done)?.();
+      return true;
+    }) as Write;
+  };
+  route(process.stdout, (into) => into.out);
+  route(process.stderr, (into) => into.err);
+}
+
+/** Runs one command with what it writes to process.stdout/stderr captured; its output and exit code. */
 async function capture(run: () => number | Promise<number>): Promise<{ out: Buffer[]; err: Buffer[]; code: number }> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const grab = (into: Buffer[]): Write => ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((e?: Error | null) => void), done?: (e?: Error | null) => void) => {
-    into.push(typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : Buffer.from(chunk));
-    (typeof encoding === 'function' ? encoding : done)?.();
-    return true;
-  }) as Write;
-  const saved = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = grab(out);
-  process.stderr.write = grab(err);
-  try {
-    const code = await run();
-    return { out, err, code };
-  } catch (error) {
-    err.push(Buffer.from(`${error instanceof Error ? error.message : String(error)}\n`));
-    return { out, err, code: 1 };
-  } finally {
-    process.stdout.write = saved.out;
-    process.stderr.write = saved.err;
-  }
+  const into = { out: [] as Buffer[], err: [] as Buffer[] };
+  return sink.run(into, async () => {
+    try {
+      return { ...into, code: await run() };
+    } catch (error) {
+      into.err.push(Buffer.from(`${error instanceof Error ? error.message : String(error)}\n`));
+      return { ...into, code: 1 };
+    }
+  });
 }
 
 function serve(home: string): void {
   const socketPath = daemonSocketPath(home);
-  let queue: Promise<void> = Promise.resolve();
   let idle: NodeJS.Timeout;
   const server = createServer((socket) => {
     armIdle();
@@ -79,8 +85,8 @@ function serve(home: string): void {
       const length = buffered.readUInt32BE(1);
       if (buffered.length < 5 + length) return;
       socket.removeAllListeners('data');
-      const request = JSON.parse(buffered.subarray(5, 5 + length).toString()) as { tool: string; args: string[] };
-      queue = queue.then(() => answer(socket, home, request));
+      const request = JSON.parse(buffered.subarray(5, 5 + length).toString()) as Request;
+      void answer(socket, home, request);
     });
   });
   const armIdle = () => {
@@ -112,14 +118,24 @@ function serve(home: string): void {
   server.listen(socketPath);
 }
 
-async function answer(socket: Socket, home: string, request: { tool: string; args: string[] }): Promise<void> {
+async function answer(socket: Socket, home: string, request: Request): Promise<void> {
   if (!daemonServes(request.tool, request.args)) {
     socket.end(frame('f', ''));
     return;
   }
-  const { out, err, code } = await capture(() => (request.tool === 'docker' ? runDocker(home, request.args) : runNvidiaSmi(home, request.args)));
+  const caller = callerOf(request);
+  const { out, err, code } = await capture(() => (request.tool === 'docker' ? runDocker(home, request.args, caller) : runNvidiaSmi(home, request.args)));
   const frames = [...out.map((b) => frame('o', b)), ...err.map((b) => frame('e', b)), frame('x', String(code))];
   socket.end(Buffer.concat(frames));
+}
+
+function callerOf(request: Request): RunCaller {
+  const env: NodeJS.ProcessEnv = {};
+  for (const entry of request.env ?? []) {
+    const equals = entry.indexOf('=');
+    if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return { env, cwd: request.cwd ?? '/' };
 }
 
 function readPid(home: string): number | null {
@@ -136,5 +152,6 @@ delete process.env.COSMOS_SIM_CONTAINER;
 delete process.env.CUDA_VISIBLE_DEVICES;
 if (existsSync(home)) {
   mkdirSync(join(home, 'run'), { recursive: true });
+  routeOutput();
   serve(home);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, posix } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { CliError } from './cli-error.js';
 import type { BindMount } from './container-state.js';
 import { flagBool, flagList, flagValue, parseFlags, type FlagSpec } from './docker-flags.js';
@@ -58,7 +58,22 @@ export interface RunRequest {
   autoRemove: boolean;
 }
 
-export function parseRunArgs(args: string[]): RunRequest {
+/**
+ * The process that typed `docker run`: the docker CLI, not the daemon, resolves `-e NAME` from its own environment and
+ * reads `--env-file` relative to its own directory (docker/cli v27.3.1 opts/env.go ValidateEnv, opts/file.go).
+ */
+export interface RunCaller { env: NodeJS.ProcessEnv; cwd: string }
+
+/** `docker run … -d …`: false too when the flags do not parse (the caller's own process then prints the error). */
+export function isDetachedRun(args: string[]): boolean {
+  try {
+    return flagBool(parseFlags('run', args, RUN_FLAGS, true), 'detach');
+  } catch {
+    return false;
+  }
+}
+
+export function parseRunArgs(args: string[], caller: RunCaller = { env: process.env, cwd: process.cwd() }): RunRequest {
   const flags = parseFlags('run', args, RUN_FLAGS, true);
   const [image, ...cmd] = flags.positionals;
   if (!image) throw new CliError(`docker: 'docker run' requires at least 1 argument.\nSee 'docker run --help'.`, 125);
@@ -90,7 +105,7 @@ export function parseRunArgs(args: string[]): RunRequest {
     cmd: cmd.length > 0 ? cmd : entrypoint === undefined ? ['/bin/bash'] : [],
     entrypoint: entrypoint === undefined ? null : [entrypoint],
     labels: parseLabels(flagList(flags, 'label')),
-    env: parseEnv([...flagList(flags, 'env-file').flatMap(readEnvFile), ...flagList(flags, 'env')]),
+    env: parseEnv([...flagList(flags, 'env-file').flatMap((path) => readEnvFile(resolve(caller.cwd, path), path)), ...flagList(flags, 'env')], caller.env),
     mounts: uniqueDestinations(flagList(flags, 'volume').map(parseVolume)),
     workingDir: posix.normalize(workingDir),
     gpus: flagValue(flags, 'gpus') ?? null,
@@ -122,20 +137,20 @@ function parseLabels(entries: string[]): Record<string, string> {
 }
 
 /** `-e K=V` sets, `-e K` copies K from the calling environment if it is set there. */
-function parseEnv(entries: string[]): string[] {
+function parseEnv(entries: string[], callerEnv: NodeJS.ProcessEnv): string[] {
   return entries.flatMap((entry) => {
     if (entry.includes('=')) return [entry];
-    const value = process.env[entry];
+    const value = callerEnv[entry];
     return value === undefined ? [] : [`${entry}=${value}`];
   });
 }
 
-function readEnvFile(path: string): string[] {
+function readEnvFile(path: string, asGiven: string): string[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new CliError(`docker: open ${path}: no such file or directory.\nSee 'docker run --help'.`, 125);
+    throw new CliError(`docker: open ${asGiven}: no such file or directory.\nSee 'docker run --help'.`, 125);
   }
   return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
 }

@@ -10,12 +10,12 @@ import {
 } from './container-state.js';
 import { failStart, gpuStartError, refuseAtCreate } from './docker-daemon-errors.js';
 import { runAttached } from './docker-run-attached.js';
-import { parseRunArgs, type RunRequest } from './docker-run-args.js';
+import { parseRunArgs, type RunCaller, type RunRequest } from './docker-run-args.js';
 import { readSettings } from './settings.js';
 import { binDir, containerDir, containersDir } from './sim-home.js';
 
-export async function runContainer(home: string, args: string[]): Promise<number> {
-  const request = parseRunArgs(args);
+export async function runContainer(home: string, args: string[], caller?: RunCaller): Promise<number> {
+  const request = parseRunArgs(args, caller);
   refuseAtCreate(home, request);
   const { config, startError } = buildConfig(home, request, args);
   reserveName(home, config);

@@ -55,7 +55,9 @@ func ask(socket, tool string, args []string) (code int, served bool) {
 		return 0, false
 	}
 	defer conn.Close()
-	request, _ := json.Marshal(map[string]any{"tool": tool, "args": args})
+	// What the docker CLI resolves itself (`run -e NAME`, `--env-file`) comes from this process, not the daemon's.
+	cwd, _ := os.Getwd()
+	request, _ := json.Marshal(map[string]any{"tool": tool, "args": args, "env": os.Environ(), "cwd": cwd})
 	if err := writeFrame(conn, 'q', request); err != nil {
 		return 0, false
 	}

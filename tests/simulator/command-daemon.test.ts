@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { daemonServes } from '../../simulator/daemon-serves.js';
 import { stopSimContainers } from '../../simulator/install.js';
 import { daemonPidPath, daemonSocketPath } from '../../simulator/sim-home.js';
 import { waitUntil } from '../helpers/worker-process.js';
@@ -12,17 +13,17 @@ import { createSim, type CommandResult, type Sim } from './helpers.js';
 const scripts = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'simulator');
 
 /** The same call as the node script runs it, without the client and the daemon. */
-function direct(sim: Sim, tool: 'docker' | 'nvidia-smi', args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
+function direct(sim: Sim, tool: 'docker' | 'nvidia-smi', args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<CommandResult> {
   return new Promise((done) => {
-    execFile(process.execPath, [join(scripts, `${tool}.js`), '--sim-home', sim.home, ...args], { encoding: 'utf8', env }, (error, stdout, stderr) => {
+    execFile(process.execPath, [join(scripts, `${tool}.js`), '--sim-home', sim.home, ...args], { encoding: 'utf8', env, cwd }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
 }
 
-function viaShim(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
+function viaShim(bin: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CommandResult> {
   return new Promise((done) => {
-    execFile(bin, args, { encoding: 'utf8', env }, (error, stdout, stderr) => {
+    execFile(bin, args, { encoding: 'utf8', env, cwd }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -71,6 +72,36 @@ describe('the simulator\'s command daemon behind docker and nvidia-smi', () => {
       expect(await shim, `${tool} ${args.join(' ')}`).toEqual(await direct(sim, tool, args));
     }
     expect((await sim.docker('inspect', 'no-such-container')).code).toBe(1);
+  });
+
+  it('starts detached containers for the CLI like dockerd: -e NAME and --env-file resolve in the caller\'s environment and directory, errors byte for byte', async () => {
+    sim = await createSim({ gpus: 2 });
+    await sim.docker('ps');
+    await waitUntil(async () => existsSync(daemonSocketPath(sim!.home)), 'the daemon to listen', 10_000);
+    expect(daemonServes('docker', ['run', '-d', '--name', 'x', 'img'])).toBe(true);
+    expect(daemonServes('docker', ['container', 'run', '--detach', 'img'])).toBe(true);
+    expect(daemonServes('docker', ['run', '--name', 'x', 'img'])).toBe(false);
+    await writeFile(join(sim.workspace, 'job.env'), 'FROM_FILE=yes\n');
+    const env = { ...process.env, SIM_CALLER_ONLY: 'from-the-caller' };
+    const run = (name: string, ...extra: string[]) => ['run', '-d', '--name', name, '-e', 'SIM_CALLER_ONLY', ...extra,
+      '-v', `${sim!.workspace}:/workspace`, '-w', '/workspace', '--gpus', '"device=1"', 'cosmos-transfer1:sim', 'sleep', '30'];
+    const started = await viaShim(sim.dockerBin, run('env-a', '--env-file', 'job.env'), env, sim.workspace);
+    expect(started.stderr).toBe('');
+    expect(started.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect((await sim.docker('inspect', 'env-a', '--format', '{{.State.Status}}')).stdout).toBe('running\n');
+    const config = JSON.parse(readFileSync(join(sim.home, 'containers', 'env-a', 'config.json'), 'utf8')) as { env: string[]; gpuDevices: number[] };
+    expect(config.env).toEqual(expect.arrayContaining(['SIM_CALLER_ONLY=from-the-caller', 'FROM_FILE=yes']));
+    expect(config.gpuDevices).toEqual([1]);
+    expect(await viaShim(sim.dockerBin, run('env-b', '--env-file', 'no-such.env'), env, sim.workspace)).toEqual({
+      code: 125, stdout: '', stderr: "docker: open no-such.env: no such file or directory.\nSee 'docker run --help'.\n",
+    });
+    // (Not compared with the node script: node 20 takes an `--env-file` anywhere on its command line as its own.)
+    await writeFile(join(sim.home, 'sim.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(sim.home, 'sim.json'), 'utf8')), images: ['cosmos-transfer1:sim'] }));
+    for (const args of [run('env-a'), [...run('env-c').slice(0, -3), 'cosmos-transfer1:gone', 'true']]) {
+      const served = await viaShim(sim.dockerBin, args, env, sim.workspace);
+      expect(served.code, `${args.join(' ')}: ${served.stdout}${served.stderr}`).not.toBe(0);
+      expect(served, args.join(' ')).toEqual(await direct(sim, 'docker', args, env, sim.workspace));
+    }
   });
 
   it('inside a simulated container nvidia-smi shows that container\'s devices (not served by the host\'s daemon)', async () => {
