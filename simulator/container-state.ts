@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from './atomic-write.js';
 import { nowRfc3339Nano, ZERO_TIME } from './clock.js';
+import { isProcessRunning } from './process-alive.js';
 import { containerDir, containersDir } from './sim-home.js';
 
 export interface BindMount {
@@ -71,16 +72,6 @@ export function writeState(home: string, name: string, state: ContainerState): v
   writeJsonAtomic(statePath(containerDir(home, name)), state);
 }
 
-function isProcessAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readJson<T>(path: string): T | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
@@ -96,7 +87,7 @@ function readContainer(home: string, name: string): Container | undefined {
   const config = readJson<ContainerConfig>(configPath(dir));
   const state = readJson<ContainerState>(statePath(dir));
   if (!config || !state) return undefined;
-  if (state.status === 'running' && !isProcessAlive(state.supervisorPid)) {
+  if (state.status === 'running' && !isProcessRunning(state.supervisorPid)) {
     const again = readJson<ContainerState>(statePath(dir));
     if (again?.status === 'running') {
       return {

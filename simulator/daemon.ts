@@ -22,9 +22,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { runDocker } from './docker-cli.js';
-import { daemonServes } from './daemon-serves.js';
+import { daemonServes, isDockerRun } from './daemon-serves.js';
 import type { RunCaller } from './docker-run-args.js';
 import { runNvidiaSmi } from './nvidia-smi-cli.js';
+import { keepSpareSupervisor } from './supervisor-start.js';
 import { daemonPidPath, daemonSocketPath, daemonStartingPath, parseSimHome } from './sim-home.js';
 
 const idleMs = 30_000;
@@ -127,6 +128,8 @@ async function answer(socket: Socket, home: string, request: Request): Promise<v
   const { out, err, code } = await capture(() => (request.tool === 'docker' ? runDocker(home, request.args, caller) : runNvidiaSmi(home, request.args)));
   const frames = [...out.map((b) => frame('o', b)), ...err.map((b) => frame('e', b)), frame('x', String(code))];
   socket.end(Buffer.concat(frames));
+  // A host that starts containers gets the next one's supervisor started ahead, off the next start's path.
+  if (isDockerRun(request.tool, request.args)) keepSpareSupervisor(home);
 }
 
 function callerOf(request: Request): RunCaller {

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.js';
 import { nowRfc3339Nano } from './clock.js';
 import {
@@ -13,6 +11,7 @@ import { runAttached } from './docker-run-attached.js';
 import { parseRunArgs, type RunCaller, type RunRequest } from './docker-run-args.js';
 import { readSettings } from './settings.js';
 import { binDir, containerDir, containersDir } from './sim-home.js';
+import { startSupervisor } from './supervisor-start.js';
 
 export async function runContainer(home: string, args: string[], caller?: RunCaller): Promise<number> {
   const request = parseRunArgs(args, caller);
@@ -28,13 +27,6 @@ export async function runContainer(home: string, args: string[], caller?: RunCal
   }
   process.stdout.write(`${config.id}\n`);
   return 0;
-}
-
-export function startSupervisor(home: string, name: string): void {
-  spawn(process.execPath, [fileURLToPath(new URL('./supervisor.js', import.meta.url)), '--sim-home', home, name], {
-    detached: true,
-    stdio: 'ignore',
-  }).unref();
 }
 
 /** The container config, and why the daemon will fail to start it (the container is still created, as in Docker). */

@@ -3,8 +3,9 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listContainers, type ContainerStatus } from './container-state.js';
+import { isProcessRunning } from './process-alive.js';
 import { settingsPath, type SimulatorSettings } from './settings.js';
-import { binDir, containersDir, daemonPidPath } from './sim-home.js';
+import { binDir, containersDir, daemonPidPath, sparePidPath } from './sim-home.js';
 
 export type { SimulatorSettings } from './settings.js';
 export { readStartRecord, type StartRecord } from './record.js';
@@ -94,12 +95,14 @@ export async function stopSimDaemon(home: string, timeoutMs = 2000): Promise<voi
   await waitGone(killDaemon(home), timeoutMs);
 }
 
+/** The daemon's pid once killed, and its spare supervisor's, which exits by itself when the daemon is gone. */
 function killDaemon(home: string): number[] {
-  const daemon = readDaemonPid(resolve(home));
+  const daemon = readPidOf(daemonPidPath(resolve(home)), 'daemon.js', home);
   if (daemon === null) return [];
+  const spare = readPidOf(sparePidPath(resolve(home)), 'supervisor.js', home);
   try {
     process.kill(daemon, 'SIGKILL');
-    return [daemon];
+    return spare === null ? [daemon] : [daemon, spare];
   } catch {
     return []; // already gone
   }
@@ -107,27 +110,18 @@ function killDaemon(home: string): number[] {
 
 async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (pids.some(isProcessRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
-function readDaemonPid(home: string): number | null {
+function readPidOf(pidFile: string, script: string, home: string): number | null {
   try {
-    const pid = Number(readFileSync(daemonPidPath(home), 'utf8').trim());
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 1) return null;
-    // A pid file outlives its daemon, and the pid may be another process's by now.
+    // A pid file outlives its process, and the pid may be another process's by now.
     const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return command.includes('daemon.js') && command.includes(home) ? pid : null;
+    return command.includes(script) && command.includes(resolve(home)) ? pid : null;
   } catch {
     return null;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

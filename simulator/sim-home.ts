@@ -26,3 +26,5 @@ export function binDir(home: string): string {
 export const daemonSocketPath = (home: string) => join(home, 'run', 'sim.sock');
 export const daemonPidPath = (home: string) => join(home, 'run', 'daemon.pid');
 export const daemonStartingPath = (home: string) => join(home, 'run', 'daemon.starting');
+/** The daemon's spare supervisor, while it waits for a container (supervisor-start.ts). */
+export const sparePidPath = (home: string) => join(home, 'run', 'spare.pid');

@@ -13,10 +13,11 @@ import { containerDir, parseSimHome } from './sim-home.js';
 
 /**
  * The "container": a detached process (own session, started by `docker run`) that runs the command in its own
- * process group, keeps the log and records the state until the command exits.
+ * process group, keeps the log and records the state until the command exits. `--spare`: started ahead by the
+ * command daemon (supervisor-start.ts), it reads the container's name from stdin, and exits when stdin ends first.
  */
 const { home, args } = parseSimHome(process.argv.slice(2));
-const name = args[0] ?? '';
+const name = args[0] === '--spare' ? await readSpareName() : args[0] ?? '';
 const config = JSON.parse(readFileSync(configPath(containerDir(home, name)), 'utf8')) as ContainerConfig;
 const [command = '/bin/bash', ...commandArgs] = [...(config.entrypoint ?? []), ...config.cmd];
 const log = createLogWriter(logPath(home, name));
@@ -99,4 +100,16 @@ function containerEnv(container: ContainerConfig): NodeJS.ProcessEnv {
   };
   env[CONTAINER_FS_ENV] = JSON.stringify(fs);
   return env;
+}
+
+async function readSpareName(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  const given = text.split('\n')[0] ?? '';
+  if (given === '') process.exit(0);
+  process.stdin.destroy();
+  return given;
 }

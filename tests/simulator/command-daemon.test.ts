@@ -5,8 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { daemonServes } from '../../simulator/daemon-serves.js';
-import { stopSimContainers } from '../../simulator/install.js';
-import { daemonPidPath, daemonSocketPath } from '../../simulator/sim-home.js';
+import { stopSimContainers, stopSimDaemon } from '../../simulator/install.js';
+import { isProcessRunning } from '../../simulator/process-alive.js';
+import { daemonPidPath, daemonSocketPath, sparePidPath } from '../../simulator/sim-home.js';
 import { waitUntil } from '../helpers/worker-process.js';
 import { createSim, type CommandResult, type Sim } from './helpers.js';
 
@@ -30,7 +31,7 @@ function viaShim(bin: string, args: string[], env: NodeJS.ProcessEnv, cwd?: stri
 }
 
 const daemonPid = (sim: Sim) => Number(readFileSync(daemonPidPath(sim.home), 'utf8').trim());
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = isProcessRunning;
 
 describe('the simulator\'s command daemon behind docker and nvidia-smi', () => {
   let sim: Sim | undefined;
@@ -102,6 +103,28 @@ describe('the simulator\'s command daemon behind docker and nvidia-smi', () => {
       expect(served.code, `${args.join(' ')}: ${served.stdout}${served.stderr}`).not.toBe(0);
       expect(served, args.join(' ')).toEqual(await direct(sim, 'docker', args, env, sim.workspace));
     }
+  });
+
+  it('keeps the next container\'s supervisor started ahead: it runs that container like any other, and goes with the daemon', async () => {
+    sim = await createSim({ gpus: 2 });
+    await sim.docker('ps');
+    await waitUntil(async () => existsSync(daemonSocketPath(sim!.home)), 'the daemon to listen', 10_000);
+    expect((await sim.runContainer('spare-a', ['sleep', '30'])).code).toBe(0);
+    const sparePid = () => (existsSync(sparePidPath(sim!.home)) ? Number(readFileSync(sparePidPath(sim!.home), 'utf8').trim()) : 0);
+    await waitUntil(async () => alive(sparePid()), 'a spare supervisor', 10_000);
+    const spare = sparePid();
+    const b = await sim.runContainer('spare-b', ['sh', '-c', 'echo "on $CUDA_VISIBLE_DEVICES"; exit 3'], ['--gpus', '"device=1"']);
+    expect(b.code).toBe(0);
+    await waitUntil(async () => (await sim!.docker('inspect', 'spare-b', '--format', '{{.State.Status}}')).stdout === 'exited\n', 'spare-b to exit', 10_000);
+    expect((await sim.docker('inspect', 'spare-b', '--format', '{{.State.ExitCode}}')).stdout).toBe('3\n');
+    expect((await sim.docker('logs', 'spare-b')).stdout).toBe('on 1\n');
+    const state = JSON.parse(readFileSync(join(sim.home, 'containers', 'spare-b', 'state.json'), 'utf8')) as { supervisorPid: number };
+    expect(state.supervisorPid).toBe(spare);
+    await waitUntil(async () => sparePid() !== spare && alive(sparePid()), 'the next spare', 10_000);
+    const next = sparePid();
+    await stopSimDaemon(sim.home);
+    expect(alive(next)).toBe(false);
+    expect((await sim.docker('inspect', 'spare-a', '--format', '{{.State.Status}}')).stdout).toBe('running\n');
   });
 
   it('inside a simulated container nvidia-smi shows that container\'s devices (not served by the host\'s daemon)', async () => {
