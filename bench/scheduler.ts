@@ -511,7 +511,7 @@ function estimateErrors(samples: EstimateSample[], measured: Measured[]): Estima
 interface Cpu { busy: number }
 
 /** Who used the machine's CPU: process trees sampled every 500 ms (own + reaped children's times, the last ≤ 0.5 s of a tree that ends is missed). */
-const cpuGroups = ['worker', 'Temporal dev server', 'PostgreSQL', 'sshd + the host commands (simulated docker, nvidia-smi)', 'sftp-server (log reads, uploads)', 'simulated containers (supervisor, torchrun, fake model)', 'simulator command daemon (answers the short docker / nvidia-smi reads)', 'this bench'] as const;
+const cpuGroups = ['worker', 'Temporal dev server', 'PostgreSQL', 'sshd + the host commands (simulated docker, nvidia-smi)', 'sftp-server (log reads, uploads)', 'simulated containers (supervisor, torchrun, fake model)', 'simulator command daemon (short docker / nvidia-smi reads, docker run -d)', 'this bench'] as const;
 type CpuGroup = (typeof cpuGroups)[number];
 function cpuByGroup(scenario: Scenario): { stop(): Map<CpuGroup | 'rest of the machine (other users too)', number> } {
   const machineBefore = machineCpuSeconds();
@@ -529,8 +529,10 @@ function cpuByGroup(scenario: Scenario): { stop(): Map<CpuGroup | 'rest of the m
     const children = new Map<number, number[]>();
     for (const [pid, p] of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), pid]);
     const roots = new Map<number, CpuGroup>();
-    // A tree stops at another group's root (sftp-server under sshd).
-    const tree = (pid: number): number => (procs.get(pid)?.self ?? 0) + (procs.get(pid)?.reaped ?? 0)
+    // A tree stops at another group's root (sftp-server under sshd). The daemon's children are the supervisors it
+    // started, a group of their own: what it reaped of theirs is theirs, not its.
+    const daemonGroup: CpuGroup = 'simulator command daemon (short docker / nvidia-smi reads, docker run -d)';
+    const tree = (pid: number): number => (procs.get(pid)?.self ?? 0) + (roots.get(pid) === daemonGroup ? 0 : procs.get(pid)?.reaped ?? 0)
       + (children.get(pid) ?? []).filter((c) => !roots.has(c)).reduce((n, c) => n + tree(c), 0);
     roots.set(scenario.worker.pid!, 'worker');
     for (const pid of children.get(process.pid) ?? []) {
@@ -551,7 +553,7 @@ function cpuByGroup(scenario: Scenario): { stop(): Map<CpuGroup | 'rest of the m
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
         if (cmdline.includes('supervisor.js') && cmdline.includes(scenario.dir)) roots.set(pid, 'simulated containers (supervisor, torchrun, fake model)');
         // Its own session (setsid), so not under sshd's tree.
-        if (cmdline.includes('daemon.js') && cmdline.includes(scenario.dir)) roots.set(pid, 'simulator command daemon (answers the short docker / nvidia-smi reads)');
+        if (cmdline.includes('daemon.js') && cmdline.includes(scenario.dir)) roots.set(pid, daemonGroup);
       } catch { /* gone */ }
     }
     return new Map([...roots].map(([pid, group]) => [pid, { group, seconds: tree(pid) }]));
