@@ -177,8 +177,7 @@ export async function followContainer(deps: ActivityDeps, host: GpuHost, options
         throw ApplicationFailure.nonRetryable(
           `container ${options.name} made no progress for ${Math.round(options.hangTimeoutMs / 1000)} s and was killed`, 'timeout');
       }
-      // Once the completion line is there the container exits within moments: look again soon, then less often.
-      await sleep(finishing ? Math.min(50 * 2 ** finishingPolls++, 800) : followDelayMs(Date.now() - started, deps.pollIntervalMs, ending));
+      await sleep(finishing ? finishingDelayMs(finishingPolls++) : followDelayMs(Date.now() - started, deps.pollIntervalMs, ending));
     }
   } catch (error) {
     // A user's cancel may surface as CancelledFailure or as the aborted command that was in flight.
@@ -202,12 +201,19 @@ export const inspectEveryMs = (pollIntervalMs: number) => pollIntervalMs * 3;
 /**
  * How long the log follower sleeps between reads of the log (one SFTP stat, no command on the host): 250 ms for
  * the first 5 s of a container (short jobs end there), then 400 ms, so an exit (the launcher's completion line) is
- * seen and its GPU lease freed within half a second; 100 ms once the log says the job's last outputs are saved and
- * only the exit is left; never longer than the poll interval.
+ * seen and its GPU lease freed within half a second; 50 ms once the log says the job's last outputs are saved and
+ * only the exit is left (one stat each, for the moments until the launcher's completion line); never longer than
+ * the poll interval.
  */
 export function followDelayMs(elapsedMs: number, pollIntervalMs: number, ending = false): number {
-  return Math.min(pollIntervalMs, ending ? 100 : elapsedMs < 5_000 ? 250 : 400);
+  return Math.min(pollIntervalMs, ending ? 50 : elapsedMs < 5_000 ? 250 : 400);
 }
+
+/**
+ * Between the `docker inspect`s after the launcher's completion line: the container exits within moments of it (the
+ * line is its shell's last act), so 25 ms, then twice as long each time, at most 800 ms.
+ */
+export const finishingDelayMs = (inspectsSoFar: number) => Math.min(25 * 2 ** inspectsSoFar, 800);
 
 const localSize = (path: string) => stat(path).then((s) => s.size, () => 0);
 
