@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from './atomic-write.js';
 import { nowRfc3339Nano, ZERO_TIME } from './clock.js';
@@ -72,9 +72,25 @@ export function writeState(home: string, name: string, state: ContainerState): v
   writeJsonAtomic(statePath(containerDir(home, name)), state);
 }
 
+/**
+ * What a file held when it was last read, by path: a container's config is written once and its state replaced by a
+ * rename (a new inode), so the same inode, size and mtime mean the same content. The command daemon answers
+ * `docker ps` and nvidia-smi from every container's two files; this makes each a stat instead of a parse.
+ * Callers treat what they get as read-only.
+ */
+const lastRead = new Map<string, { key: string; value: unknown }>();
+const maxRemembered = 4096;
+
 function readJson<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    const stat = statSync(path, { bigint: true });
+    const key = `${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+    const known = lastRead.get(path);
+    if (known?.key === key) return known.value as T;
+    const value = JSON.parse(readFileSync(path, 'utf8')) as T;
+    if (lastRead.size >= maxRemembered) lastRead.clear();
+    lastRead.set(path, { key, value });
+    return value;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
