@@ -3,8 +3,9 @@
  * and `nvidia-smi` reads (ps, inspect, image, version, info; nvidia-smi on the host) for the thin client
  * (`client/main.go`), so such a command costs a socket round trip instead of a node start (0.1 CPU-s each, which
  * on a 2-core machine made the simulated host, not the orchestrator, the bottleneck of the benchmarks). Commands
- * that run, follow or change containers are not served here ('f': the client runs the node script itself), and the
- * answers are those of the same code the scripts run, so nothing about the host's behaviour changes.
+ * that follow or change containers (logs, wait, stop, kill, rm, an attached run) are not served here ('f': the
+ * client runs the node script itself), and the answers are those of the same code the scripts run, so nothing
+ * about the host's behaviour changes.
  *
  * `docker run -d` is served too: like dockerd, the daemon creates and starts the container (its supervisor) for the CLI
  * and answers once it runs; what the CLI itself resolves (`-e NAME` from its environment, `--env-file` from its
