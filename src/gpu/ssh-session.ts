@@ -159,6 +159,39 @@ async function openSession(target: SshTarget, where: string): Promise<SshSession
 }
 
 /**
+ * One more SFTP channel on the session's connection, or null when the server refuses it (its MaxSessions), the
+ * session breaks, or it does not open within `timeoutMs`; a channel that opens after that is closed at once.
+ * The caller ends it when done.
+ */
+export function openExtraSftp(session: SshSession, timeoutMs: number): Promise<SFTPWrapper | null> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (value: SFTPWrapper | null) => {
+      if (settled) {
+        value?.end();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(value);
+    };
+    const timer = setTimeout(() => settle(null), timeoutMs);
+    const unsubscribe = session.onBroken(() => settle(null));
+    try {
+      session.client.sftp((err, sftp) => {
+        if (err) return settle(null);
+        // Its failures reach the writes sent on it; the session itself is judged by its main channel.
+        sftp.on('error', () => {});
+        settle(sftp);
+      });
+    } catch {
+      settle(null);
+    }
+  });
+}
+
+/**
  * ssh2 (1.17) lets a channel's receive window fall to 1 MiB before it tops it up to 2 MiB, so on a link with
  * latency a download stalls for the window about every megabyte; OpenSSH's client keeps its window full. This
  * keeps the SFTP channel's window near `bytes` after every packet instead (ssh2's own check then never fires).

@@ -7,14 +7,16 @@ import { HostUnreachableError } from './remote-command-error.js';
 import { quoteCommand } from './shell-quote.js';
 import { downloadPipelined, uploadPipelined } from './sftp-pipeline.js';
 import { createSemaphore, isConnectionError } from './ssh-exec.js';
-import { createSessionPool, type SshSession, type SshTarget } from './ssh-session.js';
+import { createSessionPool, openExtraSftp, type SshSession, type SshTarget } from './ssh-session.js';
 import { createShellPool } from './ssh-shell-pool.js';
 import type { GpuHostTransport, TransferOptions } from './transport.js';
 
 export type { SshTarget } from './ssh-session.js';
 
-// OpenSSH's MaxSessions defaults to 10 channels per connection, one of which is SFTP.
+// OpenSSH's MaxSessions defaults to 10 channels per connection: these shells, the SFTP channel and one upload's second SFTP channel.
 const maxChannels = 8;
+/** A file this large is also written over a second SFTP channel (`uploadPipelined`); below it the channel's setup is not worth it. */
+const secondChannelFromBytes = 16 * 1024 * 1024;
 
 /**
  * SSH/SFTP to a GPU host. Connects lazily and verifies the host key every time; a dropped link is noticed
@@ -25,6 +27,7 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
   const pool = createSessionPool(target);
   const requestTimeoutMs = target.requestTimeoutMs ?? 30_000;
   const channels = createSemaphore(maxChannels);
+  const secondChannels = createSemaphore(1);
   const shells = createShellPool(target.name, pool.where, requestTimeoutMs);
 
   const unreachable = (session: SshSession | null, what: string, cause?: unknown, beforeCommand = false) => new HostUnreachableError(
@@ -123,7 +126,18 @@ export function createSshTransport(target: SshTarget): GpuHostTransport {
     },
     async upload(localPath, remotePath, options) {
       const { size } = await stat(localPath);
-      return transfer(`upload of ${remotePath}`, options, ({ sftp }, o) => uploadPipelined(sftp, localPath, remotePath, size, o));
+      return transfer(`upload of ${remotePath}`, options, async (session, o) => {
+        const release = size >= secondChannelFromBytes ? secondChannels.tryAcquire() : null;
+        const extra = release ? openExtraSftp(session, requestTimeoutMs) : null;
+        try {
+          return await uploadPipelined(session.sftp, localPath, remotePath, size, { ...o, ...(extra ? { extraChannel: extra } : {}) });
+        } finally {
+          void extra?.then((channel) => {
+            channel?.end();
+            release?.();
+          });
+        }
+      });
     },
     async download(remotePath, localPath, options) {
       const { size } = await sftpRequest<{ size: number }>(`stat ${remotePath}`, (sftp, cb) => sftp.stat(remotePath, cb));

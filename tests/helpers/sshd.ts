@@ -34,7 +34,7 @@ export interface TestSshd {
  * `loginFile`: shell text every command's login shell runs first, as a GPU box's ~/.bashrc does (bash sources
  * $BASH_ENV for a non-interactive command, which sshd sets here, so the real ~/.bashrc is left alone).
  */
-export async function startSshd(opts: { dir: string; logFile?: string; verbose?: boolean; loginFile?: string }): Promise<TestSshd> {
+export async function startSshd(opts: { dir: string; logFile?: string; verbose?: boolean; loginFile?: string; maxSessions?: number }): Promise<TestSshd> {
   if (!existsSync(SSHD)) {
     throw new Error(`${SSHD} not found: the SSH tests need a real OpenSSH server (apt-get install openssh-server)`);
   }
@@ -54,7 +54,7 @@ export async function startSshd(opts: { dir: string; logFile?: string; verbose?:
   const configPath = join(dir, 'sshd_config');
   const loginFile = opts.loginFile === undefined ? undefined : join(dir, 'login-file.sh');
   if (loginFile) writeFileSync(loginFile, opts.loginFile ?? '');
-  writeFileSync(configPath, sshdConfig(dir, hostKeyPath, port, opts.verbose ?? false) + (loginFile ? `SetEnv BASH_ENV=${loginFile}\n` : ''));
+  writeFileSync(configPath, sshdConfig(dir, hostKeyPath, port, opts.verbose ?? false, opts.maxSessions ?? 100) + (loginFile ? `SetEnv BASH_ENV=${loginFile}\n` : ''));
   const hostPublicKey = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   const knownHostsPath = join(dir, 'known_hosts');
   writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostPublicKey}\n`);
@@ -152,7 +152,7 @@ function sftpLoggingWrapper(dir: string): string {
 }
 
 /** `verbose` logs every command (sshd DEBUG1) and every SFTP file operation (`<dir>/sftp.log`), for benchmarks that count them. */
-function sshdConfig(dir: string, hostKeyPath: string, port: number, verbose: boolean): string {
+function sshdConfig(dir: string, hostKeyPath: string, port: number, verbose: boolean, maxSessions: number): string {
   return [
     `ListenAddress 127.0.0.1:${port}`,
     `HostKey ${hostKeyPath}`,
@@ -166,7 +166,7 @@ function sshdConfig(dir: string, hostKeyPath: string, port: number, verbose: boo
     'UsePAM no',
     verbose ? `Subsystem sftp ${sftpLoggingWrapper(dir)}` : 'Subsystem sftp internal-sftp',
     'MaxStartups 100',
-    'MaxSessions 100',
+    `MaxSessions ${maxSessions}`,
     verbose ? 'LogLevel DEBUG1' : 'LogLevel INFO',
     '',
   ].join('\n');
