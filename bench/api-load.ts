@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { printTable } from './print-table.js';
+import { machineCpuSeconds, ownCpuSeconds } from './process-cpu.js';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -26,13 +27,16 @@ const rounds = Number(values.rounds);
 const starts = Number(values.starts);
 
 interface Sample { ms: number; ok: boolean }
-interface Phase { label: string; samples: Sample[]; wallMs: number }
+
+let serverPid = 0;
+interface Phase { label: string; samples: Sample[]; wallMs: number; serverCpuMs: number; clientCpuMs: number; machineCpuMs: number }
 
 async function main(): Promise<void> {
   if (!existsSync(join(root, 'dist', 'src', 'client', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const dir = await mkdtemp(join(tmpdir(), 'cosmos-bench-api-'));
   await chmod(dir, 0o755);
   const dev = await startDev(dir);
+  serverPid = dev.child.pid!;
   try {
     const api = (path: string, init: RequestInit = {}) =>
       request(`${dev.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${dev.token}` } });
@@ -43,6 +47,8 @@ async function main(): Promise<void> {
     }
     const seedRuns = await Promise.all(promptIds.map((promptId) => api('/runs', json({ promptId }))));
     const runIds = seedRuns.map((r) => (r.body as { run: { id: string } }).run.id);
+    // The reads below list and show these runs finished; while they run, their simulated GPU jobs share the two cores.
+    await waitUntilSettled(api, runIds);
 
     const reads = [
       '/runs?limit=50', '/runs?status=completed', `/runs/${runIds[0]}`, `/runs/${runIds[1]}`, '/prompts', `/prompts/${promptIds[0]}`,
@@ -63,11 +69,13 @@ async function main(): Promise<void> {
     await waitUntilSettled(api, open);
 
     console.log(`\ncosmos dev on ${cpus().length} CPU(s), node ${process.version}; API ${dev.url}\n`);
-    printTable(['phase', 'requests', 'p50', 'p99', 'max', 'errors', 'req/s'], phases.map((p) => {
+    console.log('CPU ms per request: the cosmos dev process (API, worker and their threads), this load client, the whole machine.');
+    printTable(['phase', 'requests', 'p50', 'p99', 'max', 'errors', 'req/s', 'server CPU', 'client CPU', 'machine CPU'], phases.map((p) => {
       const sorted = p.samples.map((s) => s.ms).sort((a, b) => a - b);
       return [
         p.label, String(p.samples.length), fmt(quantile(sorted, 0.5)), fmt(quantile(sorted, 0.99)), fmt(sorted.at(-1)!),
         String(p.samples.filter((s) => !s.ok).length), (p.samples.length / (p.wallMs / 1000)).toFixed(0),
+        ...[p.serverCpuMs, p.clientCpuMs, p.machineCpuMs].map((ms) => (ms / p.samples.length).toFixed(2)),
       ];
     }));
   } finally {
@@ -78,13 +86,20 @@ async function main(): Promise<void> {
 
 /** Fires `count` requests at once and records each one's latency; a non-2xx answer or a network error is an error. */
 async function phase(label: string, count: number, send: (i: number) => Promise<{ ok: boolean }>): Promise<Phase> {
+  const server = serverPid;
+  const cpu0 = { server: ownCpuSeconds(server), client: process.cpuUsage(), machine: machineCpuSeconds() };
   const t0 = performance.now();
   const samples = await Promise.all(Array.from({ length: count }, async (_, i) => {
     const start = performance.now();
     const ok = await send(i).then((r) => r.ok, () => false);
     return { ms: performance.now() - start, ok };
   }));
-  return { label, samples, wallMs: performance.now() - t0 };
+  const client = process.cpuUsage(cpu0.client);
+  return {
+    label, samples, wallMs: performance.now() - t0,
+    serverCpuMs: (ownCpuSeconds(server) - cpu0.server) * 1000, clientCpuMs: (client.user + client.system) / 1000,
+    machineCpuMs: (machineCpuSeconds() - cpu0.machine) * 1000,
+  };
 }
 
 async function request(url: string, init: RequestInit = {}): Promise<{ ok: boolean; status: number; body: unknown }> {
@@ -109,7 +124,9 @@ async function waitUntilSettled(api: (path: string) => Promise<{ body: unknown }
 }
 
 async function startDev(dir: string): Promise<{ child: ChildProcess; url: string; token: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'cosmos.js'), 'dev', '--port', '0'], {
+  // e.g. BENCH_DEV_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under this load.
+  const nodeArgs = (process.env.BENCH_DEV_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'cosmos.js'), 'dev', '--port', '0'], {
     cwd: dir, env: { ...process.env, HOME: dir, COSMOS_DATA_DIR: join(dir, 'data'), COSMOS_CONFIG: '', DATABASE_URL: '', TEMPORAL_ADDRESS: '', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { ApiError } from './errors.js';
@@ -6,7 +6,8 @@ import { hasSameOriginSignal, isUnsafeMethod } from './request-origin.js';
 import { createSessionCookie } from './session-cookie.js';
 import { readBody } from './validate.js';
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+// The one-shot hash: a Hash object per request was a sixth of a shared read's CPU.
+const digest = (value: string) => hash('sha256', value, 'buffer');
 
 /** How a request proved who it is: the token in `Authorization`, the gallery's session cookie, or no token is set. */
 export type AuthMethod = 'bearer' | 'cookie' | 'open';

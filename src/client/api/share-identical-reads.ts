@@ -1,6 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 
-interface SharedAnswer { status: number; headers: [string, string][]; body: ArrayBuffer }
+/**
+ * Bytes and a plain header object: the node adapter writes such a Response straight to the socket, where an
+ * ArrayBuffer body is read back through a web stream (a timer hop per request under load).
+ */
+interface SharedAnswer { status: number; headers: Record<string, string>; body: Uint8Array }
 
 /**
  * Identical GETs that arrive while one of them is being answered share its JSON answer instead of each running the
@@ -23,7 +27,7 @@ export function shareIdenticalReads(): MiddlewareHandler {
     const pending = inFlight.get(key);
     if (pending) {
       const shared = await pending;
-      if (shared) return new Response(shared.body.slice(0), { status: shared.status, headers: shared.headers });
+      if (shared) return new Response(shared.body, { status: shared.status, headers: { ...shared.headers } });
       return next();
     }
     let settle!: (answer: SharedAnswer | null) => void;
@@ -37,10 +41,10 @@ export function shareIdenticalReads(): MiddlewareHandler {
         settle(null);
         return;
       }
-      const body = await res.arrayBuffer();
-      const headers = [...res.headers.entries()];
+      const body = new Uint8Array(await res.arrayBuffer());
+      const headers = Object.fromEntries(res.headers.entries());
       settle({ status: res.status, headers, body });
-      c.res = new Response(body, { status: res.status, headers });
+      c.res = new Response(body, { status: res.status, headers: { ...headers } });
     } catch (error) {
       settle(null);
       throw error;
