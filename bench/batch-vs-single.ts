@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBatch, startInference, waitForRun, workflowIdForBatch } from '../src/client/runs.js';
 import { connectTemporal } from '../src/client/temporal.js';
+import { seedCheckpoints } from '../src/gpu/doctor/seed-checkpoints.js';
 import { loadConfig } from '../src/config.js';
 import { createPrompt } from '../src/core/create-prompt.js';
 import { createDb } from '../src/db/client.js';
@@ -29,6 +30,7 @@ await writeFile(join(dir, 'cosmos.toml'), [
   `docker = "${installed.dockerBin}"`, `nvidia_smi = "${installed.nvidiaSmiBin}"`, '',
 ].join('\n'));
 const config = loadConfig({ COSMOS_CONFIG: join(dir, 'cosmos.toml') }, dir);
+for (const host of config.hosts) await seedCheckpoints(host);
 const stack = await startEmbeddedStack(config);
 const worker = await startWorker(config, stack);
 const { db, close } = createDb(stack.databaseUrl);

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { startInference, waitForRun, workflowIdForRun } from '../src/client/runs.js';
 import { connectTemporal } from '../src/client/temporal.js';
+import { seedCheckpoints } from '../src/gpu/doctor/seed-checkpoints.js';
 import { loadConfig } from '../src/config.js';
 import { createPrompt } from '../src/core/create-prompt.js';
 import { createDb } from '../src/db/client.js';
@@ -61,6 +62,7 @@ await writeFile(join(dir, 'cosmos.toml'), [
   `gpus = [${Array.from({ length: gpus }, (_, i) => i).join(', ')}]`, '',
 ].join('\n'));
 const config = loadConfig({ COSMOS_CONFIG: join(dir, 'cosmos.toml') }, dir);
+for (const host of config.hosts) await seedCheckpoints(host);
 const stack = await startEmbeddedStack(config);
 // BENCH_WORKER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the worker alone.
 const workerNodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -29,6 +29,7 @@ import postgres from 'postgres';
 import { buildQueueReport } from '../src/client/queue.js';
 import { startInference, waitForRun, workflowIdForRun } from '../src/client/runs.js';
 import { connectTemporal } from '../src/client/temporal.js';
+import { seedCheckpoints } from '../src/gpu/doctor/seed-checkpoints.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createPrompt } from '../src/core/create-prompt.js';
 import { createDb, type Db } from '../src/db/client.js';
@@ -96,6 +97,7 @@ async function startScenario(label: string, hostGpus: number[]): Promise<Scenari
   }
   await writeFile(join(dir, 'cosmos.toml'), lines.join('\n'));
   const config = loadConfig({ COSMOS_CONFIG: join(dir, 'cosmos.toml') }, dir);
+  for (const host of config.hosts) await seedCheckpoints(host);
   const stack = await startEmbeddedStack(config);
   const sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
   await installLeaseLog(sql);

@@ -163,6 +163,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return { ...parsed.data, hosts, dataDir, configPath, simulatedHost };
 }
 
+/** One `[[hosts]]` entry, with its defaults filled in; throws on an invalid one. */
+export function parseHostConfig(raw: unknown): GpuHostConfig {
+  return hostSchema.parse(raw);
+}
+
 /** The embedded default GPU host: the simulator's docker and nvidia-smi, reached without SSH. */
 export function simulatedLocalHost(dataDir: string): GpuHostConfig {
   return hostSchema.parse({

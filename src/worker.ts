@@ -11,6 +11,7 @@ import { logHostReadiness, schedulingBlocks } from './gpu/doctor/readiness.js';
 import { openHostTransport } from './gpu/open-transport.js';
 import { resolveEndpoints, type StackEndpoints } from './services/endpoints.js';
 import { installSimulator, stopSimDaemon } from '../simulator/install.js';
+import { seedCheckpoints } from './gpu/doctor/seed-checkpoints.js';
 import { gpuTaskQueue, hostIoTaskQueue, runProgressSignalName } from './workflows/types.js';
 
 export interface WorkerHandle {
@@ -99,6 +100,7 @@ export function gpuSlots(host: GpuHostConfig): number {
 async function ensureSimulator(config: Config): Promise<void> {
   const home = simulatorHome(config);
   if (!existsSync(`${home}/sim.json`)) await installSimulator(home, { gpus: 1, timeScale: 0.01 });
+  for (const host of config.hosts) await seedCheckpoints(host);
 }
 
 // Runs from src/ under vitest and from dist/src/ after tsc; the bundler takes either.

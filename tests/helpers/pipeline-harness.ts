@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createDb, migrateDb, type DbHandle } from '../../src/db/client.js';
 import { connectTemporal } from '../../src/client/temporal.js';
 import { startWorker, type WorkerHandle } from '../../src/worker.js';
+import { seedCheckpoints } from '../../src/gpu/doctor/seed-checkpoints.js';
 import { installSimulator, stopSimContainers, type SimulatorSettings } from '../../simulator/install.js';
 import { createTestDatabase } from './database.js';
 import { startSshd, type TestSshd } from './sshd.js';
@@ -100,6 +101,7 @@ export async function createPipelineHarness(options: HarnessOptions): Promise<Pi
     },
   }, hostEntries));
   const config = loadConfig({ COSMOS_CONFIG: configPath }, dir);
+  for (const host of config.hosts) await seedCheckpoints(host);
 
   const dbHandle = createDb(testDb.url);
   cleanups.push(dbHandle.close);

@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startInference, waitForRun, type ClientDeps } from '../../src/client/runs.js';
 import { startRun } from '../../src/client/start-run.js';
 import { createPrompt } from '../../src/core/create-prompt.js';
+import { seedCheckpoints } from '../../src/gpu/doctor/seed-checkpoints.js';
+import { transferCheckpoints } from '../../src/models/transfer1-resources.js';
 import { allHosts, findGpuJob, listGpuJobs, listHostControls, setHostControl } from '../../src/db/queries/gpu-queue.js';
 import { findRun } from '../../src/db/queries/runs.js';
 import type { Run } from '../../src/db/schema.js';
@@ -211,6 +213,33 @@ describe('the GPU scheduler on real hosts', () => {
     expect(await notReadyOf()).toBeNull();
     expect(done.some((r) => r.gpuHost === second.name)).toBe(true);
     expect((await containersOf(second)).every((c) => c.status === 'exited' && c.exitCode === 0)).toBe(true);
+  });
+
+  it('a host that lacks one of the model\'s checkpoint files takes no runs of it, which complete on the other host, and takes work again once the file is back', async () => {
+    h = await createPipelineHarness({ transport: 'local', sim: { timeScale: 0.001 }, moreHosts: [{}], temporal: { readiness_interval: '1s' } });
+    const [first, second] = h.hosts as [PipelineHarness['hosts'][number], PipelineHarness['hosts'][number]];
+    const missing = join(second.remoteDir, 'checkpoints', transferCheckpoints[0]!);
+    await rm(missing);
+    await h.startWorker();
+    const notReadyOf = async () => (await listHostControls(h!.db)).find((c) => c.host === second.name)?.notReady ?? null;
+    await waitUntil(async () => (await notReadyOf())?.models.transfer !== undefined, 'the start checks to mark the second host', 30_000);
+    expect((await notReadyOf())!.models.transfer).toContain(`checkpoints transfer: missing or empty under ${join(second.remoteDir, 'checkpoints')}: ${transferCheckpoints[0]}`);
+    // Only the model that needs the file is held back.
+    expect((await notReadyOf())!.host).toBeNull();
+    const prompt = await newPrompt('a host without a checkpoint');
+    const before = await submit(prompt.id, [1, 2, 3]);
+    for (const run of await Promise.all(before.map((r) => waitForRun(deps(), r.id)))) {
+      expect(run.status, `${run.id}: ${run.failureKind} ${run.errorMessage}`).toBe('completed');
+      expect(run.gpuHost).toBe(first.name);
+    }
+    expect(await containersOf(second)).toEqual([]);
+
+    await seedCheckpoints(h.config.hosts[1]!);
+    const after = await submit(prompt.id, [4, 5, 6, 7, 8, 9]);
+    const done = await Promise.all(after.map((r) => waitForRun(deps(), r.id)));
+    for (const run of done) expect(run.status, `${run.id}: ${run.failureKind} ${run.errorMessage}`).toBe('completed');
+    expect(await notReadyOf()).toBeNull();
+    expect(done.some((r) => r.gpuHost === second.name)).toBe(true);
   });
 
   it('a drained host finishes the job it runs and takes nothing new; the other host takes the rest', async () => {

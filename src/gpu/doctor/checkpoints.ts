@@ -32,9 +32,15 @@ export async function checkCheckpoints(context: DoctorContext): Promise<DoctorCh
   return checks;
 }
 
-async function checkModel(context: DoctorContext, { model, settings }: ServedModel): Promise<DoctorCheck> {
+/** Where a model's `checkpoints` are on a host: its own answer, else the host's folder, else `<workspace>/checkpoints`. */
+export function checkpointLocationOf({ model, settings }: ServedModel): { kind: 'folder' | 'hf-cache'; path: string } | null {
+  return model.checkpointLocation ? model.checkpointLocation(settings) : { kind: 'folder', path: settings.checkpoints ?? `${settings.workspace}/checkpoints` };
+}
+
+async function checkModel(context: DoctorContext, served: ServedModel): Promise<DoctorCheck> {
   const { transport } = context;
-  const location = model.checkpointLocation ? model.checkpointLocation(settings) : { kind: 'folder' as const, path: settings.checkpoints ?? `${settings.workspace}/checkpoints` };
+  const { model } = served;
+  const location = checkpointLocationOf(served);
   const names = model.checkpoints;
   if (!location) {
     return warn('checkpoints', model.name, `no checkpoint folder is kept on the host: each container fetches ${listSome(names, 2)} itself (slow, and impossible offline)`,

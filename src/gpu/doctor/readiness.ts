@@ -15,12 +15,11 @@ export function readinessOf(report: HostDoctorReport): HostReadiness {
 
 /**
  * What of a report stops work on the host, for the scheduler: failures every job of a model type (or every job)
- * would hit — Docker, too little disk under remote_dir, a missing image. The others do not hold work back: a GPU
- * with a foreign process is left out by the lease check, an unreadable nvidia-smi does not block there either, a job
- * fetches what the Hugging Face cache lacks itself, the first upload creates a remote_dir that is not there yet, and
- * missing checkpoint files are left to the job (the simulated hosts our tests and `cosmos dev` run keep none; the
- * job's own failure names them). Null when nothing stops work, and for a host that did not answer (unreachable is
- * the scheduler's own mark).
+ * would hit — Docker, too little disk under remote_dir, a missing image, checkpoint files missing from the host's
+ * folder. The others do not hold work back: a GPU with a foreign process is left out by the lease check, an
+ * unreadable nvidia-smi does not block there either, a job fetches what the Hugging Face cache lacks itself (a
+ * warning, not a failure), and the first upload creates a remote_dir that is not there yet. Null when nothing stops
+ * work, and for a host that did not answer (unreachable is the scheduler's own mark).
  */
 export function schedulingBlocks(host: GpuHostConfig, report: HostDoctorReport): HostNotReady | null {
   const failed = report.checks.filter((c) => c.verdict === 'fail');
@@ -30,6 +29,8 @@ export function schedulingBlocks(host: GpuHostConfig, report: HostDoctorReport):
   const models: Record<string, string> = {};
   const add = (model: string, text: string) => { models[model] = models[model] ? `${models[model]}; ${text}` : text; };
   for (const c of failed) {
+    // A check that could not run has no subject; only a listing of missing files holds the model back.
+    if (c.check === 'checkpoints' && c.subject && hostServes(host, c.subject)) add(c.subject, line(c));
     if (c.check === 'image' && c.subject) {
       for (const model of listModelTypes()) {
         if (hostServes(host, model.name) && hostSettingsFor(host, model.name).image === c.subject) add(model.name, line(c));

@@ -38,12 +38,20 @@ describe('what of a readiness report holds work back from a host', () => {
     ]))).toEqual({ host: 'docker: the Docker daemon is not running: Cannot connect; disk /srv/cosmos: 2.0 GiB free of 100 GiB on /srv: too little', models: {} });
   });
 
-  it('failures the lease check or the job itself handle (a foreign GPU process, nvidia-smi, the HF cache, checkpoints, a remote_dir not made yet) and warnings hold nothing back', async () => {
+  it('missing checkpoint files stop only the model type that needs them', async () => {
+    expect(schedulingBlocks(await hostConfig(), report([
+      fail('checkpoints', 'upscale', 'missing or empty under /srv/cosmos/checkpoints: nvidia/Cosmos-Transfer1-7B/4kupscaler_control.pt', 'download them'),
+      ok('checkpoints', 'transfer', 'all 9 files under /srv/cosmos/checkpoints'),
+    ]))).toEqual({ host: null, models: { upscale: 'checkpoints upscale: missing or empty under /srv/cosmos/checkpoints: nvidia/Cosmos-Transfer1-7B/4kupscaler_control.pt' } });
+  });
+
+  it('failures the lease check or the job itself handle (a foreign GPU process, nvidia-smi, the HF cache, checkpoints still to fetch, a check that could not run, a remote_dir not made yet) and warnings hold nothing back', async () => {
     expect(schedulingBlocks(await hostConfig(), report([
       fail('gpu', '0', 'a compute process that is not ours runs on it: python (pid 77)', 'stop it'),
       fail('gpus', null, 'nvidia-smi could not be read: NVML mismatch', 'reboot'),
       fail('hf-cache', 'transfer', '/srv/hf lacks facebook/sam2', 'fetch it'),
-      fail('checkpoints', 'transfer2.5', 'missing or empty under /srv/ckpt: a.pt', 'download'),
+      warn('checkpoints', 'transfer2.5', 'not yet in the Hugging Face cache /srv/hf: nvidia/Cosmos-Transfer2.5-2B; the first run fetches them', 'fetch them now'),
+      fail('checkpoints', null, 'the check could not run: sh: timed out', 'run cosmos doctor'),
       fail('disk', '/srv/cosmos', 'remote_dir cannot be read: df: /srv/cosmos: No such file or directory', 'create it'),
       warn('disk', '/srv/cosmos', '40 GiB free', 'free space'),
     ]))).toBeNull();

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FaultMode, FaultRule } from '../../../../simulator/faults.js';
-import { simulatorHome } from '../../../config.js';
+import { parseHostConfig, simulatorHome } from '../../../config.js';
 import { InputError } from '../../../core/input-error.js';
 import { quoteArg } from '../../../gpu/shell-quote.js';
 import { parseCommandArgs, parseInteger, parseNumber } from '../args.js';
@@ -71,6 +71,9 @@ async function install(rest: string[], values: Values, out: Output): Promise<voi
   const installed = await sim.installSimulator(resolve(rest[0]!), { gpus, timeScale });
   const remoteDir = join(installed.home, 'remote');
   await mkdir(remoteDir, { recursive: true });
+  // Like a real host after its download script ran: hosts without a model's checkpoints get no work for it.
+  const { seedCheckpoints } = await import('../../../gpu/doctor/seed-checkpoints.js');
+  await seedCheckpoints(parseHostConfig({ name: 'sim', transport: 'local', remote_dir: remoteDir }));
   const bin = join(installed.home, 'bin');
   const pathLine = `export PATH=${quoteArg(bin)}:"$PATH"`;
   const hostToml = alignComments([
