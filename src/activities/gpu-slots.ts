@@ -1,19 +1,23 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { blockDevice, enqueueGpuJob, findGpuJob, markHostReachable, markHostUnreachable, releaseGpuJob, requeueGpuJob } from '../db/queries/gpu-queue.js';
+import { enqueueGpuJob, findGpuJob, markHostUnreachable, releaseGpuJob, requeueGpuJob } from '../db/queries/gpu-queue.js';
 import { addRunEvent, markRunQueued } from '../db/queries/runs.js';
-import { containerNameFor } from '../gpu/docker.js';
-import { busyGpusOf, listOurContainers } from '../gpu/gpu-allocation.js';
-import { foreignBusyGpus, GpuReadingError, readGpuOccupancy } from '../gpu/gpu-occupancy.js';
-import { HostUnreachableError, RemoteCommandError } from '../gpu/remote-command-error.js';
-import { findModelType, hostServes } from '../models/index.js';
+import { hostServes } from '../models/index.js';
+import { checkLease } from './check-lease.js';
 import { type ActivityDeps } from './deps.js';
 import { loadJob } from './job-context.js';
 import { createProgressReporter } from './progress-reporter.js';
 import type { SchedulerHub } from './scheduler-hub.js';
 
-export interface SlotRequest { jobKey: string; modelType: string; runIds: string[]; /** `--host`: only this host. */ pinnedHost?: string }
-/** Devices on a host; `movable`: another host could serve the job too (it is not pinned), so it may move before it starts. */
-export interface GpuLease { host: string; devices: number[]; movable?: boolean }
+export interface SlotRequest {
+  jobKey: string; modelType: string; runIds: string[]; /** `--host`: only this host. */ pinnedHost?: string;
+  /** Check each lease against the host before returning it (after the upload found one bad); else the upload checks it. */
+  checkLease?: boolean;
+}
+/**
+ * Devices on a host; `movable`: another host could serve the job too (it is not pinned), so it may move before it
+ * starts; `checked`: already checked against the host (else the upload checks it while it sends the inputs).
+ */
+export interface GpuLease { host: string; devices: number[]; movable?: boolean; checked?: boolean }
 
 /**
  * How often a waiting job tells its workflow its place: every 5 s among the first ten, then 5 s more per ten places
@@ -24,16 +28,14 @@ export function positionSignalEveryMs(position: number): number {
   return Math.min(60_000, 5_000 * Math.max(1, Math.ceil(position / 10)));
 }
 
-/** A device found busy with work that is not ours is left out of scheduling for this long, then looked at again. */
-const blockedForMs = 10_000;
-
 export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
   return {
     /**
      * Puts the job in the one GPU queue every worker shares and waits, heartbeating its place, until a scheduling
      * pass leases it devices on a host that can serve it. The lease is checked against the host itself (containers
-     * we did not lease, compute processes that are not ours) before it is used; a bad one is given back and the job
-     * waits again in the same place. Idempotent: a retry finds the job's row, waiting or leased.
+     * we did not lease, compute processes that are not ours) before it is used: by the upload, beside its transfer,
+     * so a freed slot is taken again sooner; here when `checkLease` asks (after the upload found a lease bad). A bad
+     * one is given back and the job waits again in the same place. Idempotent: a retry finds the job's row, waiting or leased.
      */
     async acquireGpuSlot(request: SlotRequest): Promise<GpuLease> {
       // The hub calls back from its own loop, outside this activity's async context: heartbeat through ours.
@@ -65,8 +67,9 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
         }, context.cancellationSignal);
         if (!leased?.host || !leased.devices) throw ApplicationFailure.nonRetryable(`job ${request.jobKey} left the GPU queue while it waited`, 'internal');
         const { host, devices } = leased;
+        if (!request.checkLease) return { host, devices, movable: leased.candidates.length > 1 };
         const problem = await checkLease(deps, request, host, devices, () => context.heartbeat({ phase: 'checking the lease', host, devices }));
-        if (problem === null) return { host: leased.host, devices: leased.devices, movable: leased.candidates.length > 1 };
+        if (problem === null) return { host, devices, movable: leased.candidates.length > 1, checked: true };
         // An attempt Temporal has given up on (its retry may already use this lease) must not give the lease back.
         if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? new Error('the attempt was cancelled');
         await requeueGpuJob(deps.db, request.jobKey, problem);
@@ -108,47 +111,4 @@ async function candidateHosts(deps: ActivityDeps, request: SlotRequest): Promise
     throw ApplicationFailure.nonRetryable(`${where} ${request.pinnedHost ? 'does not serve' : 'serves'} ${request.modelType} (see [hosts.models] in cosmos.toml)`, 'bad_input');
   }
   return candidates;
-}
-
-/**
- * Null when the leased devices are free on the host as far as it can tell, else why not (recorded, so the next
- * passes leave those devices or the host alone for a while). nvidia-smi that cannot be read does not block.
- */
-async function checkLease(deps: ActivityDeps, request: SlotRequest, hostName: string, devices: number[], beat: () => void): Promise<string | null> {
-  const host = deps.hosts.get(hostName);
-  if (!host) return `${hostName} is not configured on this worker`;
-  const { config, transport } = host;
-  const ownName = containerNameFor(request.modelType, request.jobKey);
-  try {
-    // A host command may take seconds (a busy host): heartbeat first, or the attempt times out here and a retry runs
-    // beside it with the same lease. Both readings at once: the listing of our containers and nvidia-smi's.
-    beat();
-    const [containers, occupancy] = await Promise.all([
-      listOurContainers(transport, config.docker),
-      readGpuOccupancy(transport, config.nvidia_smi).catch((error: unknown) => error as Error),
-    ]);
-    await markHostReachable(deps.db, hostName);
-    // The job's own container is there: an attempt of this wait that timed out already handed the lease on and it is
-    // in use; a late attempt must not give it back.
-    if (containers.some((c) => c.name === ownName)) return null;
-    const strangers = containers.filter((c) => c.state === 'running' && c.name !== ownName && c.devices.some((d) => devices.includes(d)));
-    for (const c of strangers) {
-      for (const device of c.devices.filter((d) => devices.includes(d))) {
-        await blockDevice(deps.db, hostName, device, Date.now() + blockedForMs, `held by our container ${c.name}, which no lease covers`);
-      }
-    }
-    if (strangers.length > 0) return `${hostName}: GPU ${devices.join(', ')} still in use by ${strangers.map((c) => c.name).join(', ')}`;
-    if (occupancy instanceof HostUnreachableError) throw occupancy;
-    // nvidia-smi that cannot be read (or answers in an unknown shape) does not block.
-    if (occupancy instanceof Error && !(occupancy instanceof RemoteCommandError || occupancy instanceof GpuReadingError)) throw occupancy;
-    const blocked = occupancy instanceof Error ? new Map<number, string>()
-      : foreignBusyGpus(occupancy, busyGpusOf(containers), findModelType(request.modelType).minFreeGpuMemoryMiB);
-    const hit = devices.filter((d) => blocked.has(d));
-    for (const device of hit) await blockDevice(deps.db, hostName, device, Date.now() + blockedForMs, blocked.get(device)!);
-    return hit.length > 0 ? `${hostName}: ${hit.map((d) => `GPU ${d}: ${blocked.get(d)}`).join('; ')}` : null;
-  } catch (error) {
-    if (!(error instanceof HostUnreachableError)) throw error;
-    await markHostUnreachable(deps.db, hostName, error.message);
-    return `${hostName} is unreachable: ${error.message}`;
-  }
 }

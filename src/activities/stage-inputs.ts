@@ -1,4 +1,4 @@
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import { InputError } from '../core/input-error.js';
 import { ensureCached, InputChangedError } from '../gpu/content-cache.js';
 import { cacheLinkTarget } from '../gpu/job-layout.js';
@@ -11,7 +11,7 @@ import type { UploadStats } from './run-records.js';
  * job's inputs folder. `onProgress` gets the bytes done across all inputs.
  */
 export async function stageInputs(
-  { config, transport }: GpuHost, inputsDir: string, inputs: StagedInput[], onProgress?: (done: number, total: number) => void,
+  { config, transport }: GpuHost, inputsDir: string, inputs: StagedInput[], signal: AbortSignal, onProgress?: (done: number, total: number) => void,
 ): Promise<UploadStats> {
   const total = inputs.reduce((sum, { file }) => sum + file.bytes, 0);
   const stats: UploadStats = { bytesSent: 0, filesSent: 0, filesReused: 0 };
@@ -20,7 +20,7 @@ export async function stageInputs(
   await transport.mkdirp(inputsDir);
   for (const { linkName, file } of inputs) {
     const { bytesSent } = await ensureCached(transport, config.remote_dir, file, {
-      signal: cancellationSignal(),
+      signal,
       ...(config.transfer_rate_limit ? { rateLimit: config.transfer_rate_limit } : {}),
       onProgress: (sent) => {
         heartbeat({ phase: 'uploading', file: linkName, bytes: doneBytes + sent });

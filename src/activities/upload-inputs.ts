@@ -1,25 +1,57 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { activityInfo } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, cancellationSignal } from '@temporalio/activity';
 import { setBatchStatus } from '../db/queries/batches.js';
+import { requeueGpuJob } from '../db/queries/gpu-queue.js';
 import { addRunEvent, markRunRunning, updateRunProgress } from '../db/queries/runs.js';
+import { runWithAbortSignal } from '../gpu/abort-scope.js';
+import { checkLease } from './check-lease.js';
 import { localRunDir, type ActivityDeps } from './deps.js';
 import { loadJob, type JobRef } from './job-context.js';
 import { keepHeartbeating } from './keep-heartbeating.js';
 import { stageInputs } from './stage-inputs.js';
 import type { UploadStats } from './run-records.js';
 
+export interface UploadRef extends JobRef {
+  batchId?: string;
+  /** Another host could take the job (see asActivity). */
+  movable?: boolean;
+  /** The lease was not checked against the host yet (see acquireGpuSlot). */
+  checkLease?: boolean;
+}
+
 export function createUploadActivities(deps: ActivityDeps) {
   return {
-    /** Content-addressed upload of the job's inputs plus its specs; re-running a prompt sends no video bytes. */
-    uploadJobInputs: (ref: JobRef & { batchId?: string; /** Another host could take the job (see asActivity). */ movable?: boolean }): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
+    /**
+     * Content-addressed upload of the job's inputs plus its specs; re-running a prompt sends no video bytes. With
+     * `checkLease` the job's lease is checked against the host while the inputs go out; a bad lease stops the
+     * transfer, goes back to the GPU queue and fails the attempt as `gpu_lease_rejected` (the runs stay queued).
+     */
+    uploadJobInputs: (ref: UploadRef): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
       const { host, layout, plan } = await loadJob(deps, ref);
-      await markRunsStarted(deps, ref);
+      // Progress shows once the lease is known good: until then the runs are still queued.
+      let checked = !ref.checkLease;
       let lastReport = 0;
-      const stats = await stageInputs(host, layout.abs.inputsDir, plan.inputs, (done, total) => {
-        if (Date.now() - lastReport < 1000) return;
+      const staging = new AbortController();
+      const signal = AbortSignal.any([cancellationSignal(), staging.signal]);
+      const stats = runWithAbortSignal(signal, () => stageInputs(host, layout.abs.inputsDir, plan.inputs, signal, (done, total) => {
+        if (!checked || Date.now() - lastReport < 1000) return;
         lastReport = Date.now();
         for (const runId of ref.runIds) void updateRunProgress(deps.db, runId, 'uploading', (0.05 * done) / Math.max(total, 1)).catch(() => {});
-      });
+      }));
+      stats.catch(() => undefined); // awaited below; a failure while the lease is checked is not an unhandled rejection
+      const problem = ref.checkLease ? await checkLease(deps, ref, ref.host, ref.devices ?? [], () => undefined).catch((error: unknown) => error as Error) : null;
+      if (problem !== null) {
+        staging.abort(new Error('the lease was given back'));
+        await stats.catch(() => undefined);
+        if (problem instanceof Error) throw problem;
+        // An attempt Temporal has given up on (its retry may already use this lease) must not give the lease back.
+        if (cancellationSignal().aborted) throw cancellationSignal().reason ?? new Error('the attempt was cancelled');
+        await requeueGpuJob(deps.db, ref.jobKey, problem);
+        throw ApplicationFailure.nonRetryable(`lease given back: ${problem}`, 'gpu_lease_rejected');
+      }
+      checked = true;
+      await markRunsStarted(deps, ref);
+      const sent = await stats;
       await host.transport.mkdirp(layout.abs.outputsDir);
       // Prompt text travels only inside these files, never on a command line.
       for (const [name, content] of Object.entries(plan.texts)) await host.transport.writeFile(`${layout.abs.inputsDir}/${name}`, content);
@@ -31,7 +63,7 @@ export function createUploadActivities(deps: ActivityDeps) {
         // Waiting for a GPU slot on the host now; the container activity moves it on when a slot frees up.
         await updateRunProgress(deps.db, item.runId, 'queued', 0.05);
       }
-      return stats;
+      return sent;
     }),
   };
 }

@@ -31,10 +31,12 @@ export async function runJob(work: OpenWork, modelType: string, runIds: string[]
     work.jobKey = jobKey;
     work.describe(`${label}queued for a GPU`);
     // A host that stops answering before the job's container starts loses the job to another host that serves it.
+    // The upload checks the lease against the host beside its transfer; after one bad lease the wait checks them.
     let leased: { job: Required<JobRef>; upload: UploadStats } | null = null;
+    let checkLease = false;
     while (!leased) {
       const lease = await slots.acquireGpuSlot.executeWithOptions(summary(`wait for a GPU slot for ${jobKey}`), [
-        { jobKey, modelType, runIds: remaining, ...(work.pinnedHost ? { pinnedHost: work.pinnedHost } : {}) }]);
+        { jobKey, modelType, runIds: remaining, ...(work.pinnedHost ? { pinnedHost: work.pinnedHost } : {}), ...(checkLease ? { checkLease } : {}) }]);
       work.host = lease.host;
       upsertSearchAttributes([{ key: CosmosGpuHost, value: lease.host }]);
       const job = { jobKey, modelType, runIds: remaining, host: lease.host, devices: lease.devices };
@@ -43,10 +45,16 @@ export async function runJob(work: OpenWork, modelType: string, runIds: string[]
       work.describe(`${label}uploading ${remaining.length > 1 ? `${remaining.length} items` : 'inputs'} (GPU ${job.devices.join(', ')})`);
       try {
         const upload = await io.uploadJobInputs.executeWithOptions(summary(`upload inputs of ${jobKey} to ${job.host}`), [
-          { ...job, ...(lease.movable ? { movable: true } : {}), ...(batchId ? { batchId } : {}) }]);
+          { ...job, ...(lease.movable ? { movable: true } : {}), ...(lease.checked ? {} : { checkLease: true }), ...(batchId ? { batchId } : {}) }]);
         leased = { job, upload };
       } catch (error) {
         const cause = error instanceof ActivityFailure ? error.cause : null;
+        if (cause instanceof ApplicationFailure && cause.type === 'gpu_lease_rejected') {
+          work.describe(`${label}${cause.message}: back in the GPU queue`);
+          work.containerName = null;
+          checkLease = true;
+          continue;
+        }
         if (!lease.movable || !(cause instanceof ApplicationFailure) || cause.type !== 'gpu_host_unreachable' || !cause.nonRetryable) throw error;
         work.describe(`${label}${lease.host} stopped answering before the job started: back in the GPU queue`);
         await records.moveGpuJob.executeWithOptions(summary(`move ${jobKey} off ${lease.host}`), [{ jobKey, host: lease.host, reason: cause.message }]);
