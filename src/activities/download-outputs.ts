@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { createDerivedPrompt } from '../core/create-prompt.js';
 import { makeOutputPosters } from '../core/make-poster.js';
 import { findPrompt } from '../db/queries/prompts.js';
-import { addRunEvent, completeRun, updateRunProgress } from '../db/queries/runs.js';
+import { addRunEvent, completeRun, recordRunStage, updateRunProgress } from '../db/queries/runs.js';
 import type { OutputFile, RunOutputs } from '../db/schema.js';
 import { syncLogTail } from '../gpu/log-sync.js';
 import type { ItemPlan } from '../models/index.js';
@@ -48,8 +48,7 @@ export const downloadingMessage = 'downloading outputs';
 async function downloadItem(deps: ActivityDeps, job: LoadedJob, item: ItemPlan): Promise<RunOutputs> {
   const { runId } = item;
   const runDir = localRunDir(deps, runId);
-  await updateRunProgress(deps.db, runId, 'downloading', 0.9);
-  await addRunEvent(deps.db, { runId, stage: 'downloading', progress: 0.9, message: downloadingMessage });
+  await recordRunStage(deps.db, { runId, stage: 'downloading', progress: 0.9, message: downloadingMessage });
   heartbeat({ phase: 'downloading', runId });
   const remoteDir = item.outputDir ? `${job.layout.abs.outputsDir}/${item.outputDir}` : job.layout.abs.outputsDir;
   const fetched = await fetchVerifiedFiles(job.host, remoteDir, runDir, {

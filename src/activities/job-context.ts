@@ -1,6 +1,5 @@
 import { InputError, NotFoundError } from '../core/input-error.js';
-import { findPrompt } from '../db/queries/prompts.js';
-import { findRun } from '../db/queries/runs.js';
+import { findRun, findRunWithPrompt } from '../db/queries/runs.js';
 import { containerNameFor } from '../gpu/docker.js';
 import { describeJobLayout, type JobLayout } from '../gpu/job-layout.js';
 import { findModelType, hostServes, hostSettingsFor, type JobItem, type JobPlan, type ModelType } from '../models/index.js';
@@ -33,9 +32,9 @@ export async function loadJob(deps: ActivityDeps, ref: JobRef): Promise<LoadedJo
   const host = requireHost(deps, ref.host);
   const items: JobItem[] = [];
   for (const runId of ref.runIds) {
-    const run = await findRun(deps.db, runId);
-    if (!run) throw new NotFoundError(`run ${runId} does not exist`);
-    const prompt = await findPrompt(deps.db, run.promptId);
+    const found = await findRunWithPrompt(deps.db, runId);
+    if (!found) throw new NotFoundError(`run ${runId} does not exist`);
+    const { run, prompt } = found;
     if (!prompt) throw new InputError(`prompt ${run.promptId} of run ${runId} does not exist`);
     const source = run.parentRunId ? await findRun(deps.db, run.parentRunId) : undefined;
     items.push({ run, prompt, ...(source ? { source } : {}) });

@@ -2,7 +2,7 @@ import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activit
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { releaseGpuJob } from '../db/queries/gpu-queue.js';
-import { addRunEvent, markRunRunning, updateRunProgress } from '../db/queries/runs.js';
+import { addRunEvent, markRunRunning, recordRunStage, updateRunProgress } from '../db/queries/runs.js';
 import { classifyContainerFailure } from '../gpu/classify-failure.js';
 import { stopContainer } from '../gpu/docker.js';
 import { readDurationMs } from '../config-values.js';
@@ -49,8 +49,7 @@ export function createContainerActivities(deps: ActivityDeps, onRelease: () => v
           const runId = ref.runIds[milestone.item];
           const logSeq = seq++;
           if (!runId) continue;
-          await addRunEvent(deps.db, { runId, stage: milestone.stage, progress: milestone.progress, message: milestone.message, logSeq });
-          await updateRunProgress(deps.db, runId, milestone.stage, milestone.progress);
+          await recordRunStage(deps.db, { runId, stage: milestone.stage, progress: milestone.progress, message: milestone.message, logSeq });
           written.set(runId, milestone.progress);
           await report(runId, milestone.stage, milestone.progress);
         }

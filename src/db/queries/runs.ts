@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import {
-  openRunStatuses, runEvents, runs, type FailureKind, type NewRun, type Run, type RunEvent, type RunOutputs, type RunStage,
+  openRunStatuses, prompts, runEvents, runs, type FailureKind, type Prompt, type NewRun, type Run, type RunEvent, type RunOutputs, type RunStage,
 } from '../schema.js';
 import { preparedOnce } from './prepared.js';
 
@@ -15,6 +15,14 @@ export async function insertRun(db: Db, run: NewRun): Promise<Run> {
 
 export async function insertRunIfAbsent(db: Db, run: NewRun): Promise<void> {
   await db.insert(runs).values(run).onConflictDoNothing({ target: runs.id });
+}
+
+/** A run with its prompt in one read (the prompt is absent only if it was deleted under it). */
+export async function findRunWithPrompt(db: Db, id: string): Promise<{ run: Run; prompt: Prompt | null } | undefined> {
+  const statement = preparedOnce(db, 'findRunWithPrompt', () => db.select({ run: runs, prompt: prompts }).from(runs)
+    .leftJoin(prompts, eq(prompts.id, runs.promptId)).where(eq(runs.id, sql.placeholder('id'))).prepare('find_run_with_prompt'));
+  const [row] = await statement.execute({ id });
+  return row;
 }
 
 /** The priority a pipeline was started with (its runs' highest), for the steps it adds later. */
@@ -83,6 +91,22 @@ export async function addRunEvent(
 ): Promise<void> {
   await db.insert(runEvents).values(event).onConflictDoNothing().catch((error: unknown) => {
     // A run deleted while its workflow was still winding down: there is nothing left to record against.
+    if (postgresErrorCode(error) !== foreignKeyViolation) throw error;
+  });
+}
+
+/**
+ * A stage a running run reached: its event and its stage and progress in one statement (a milestone of its log, the
+ * download); the event is recorded once, and progress only moves forward.
+ */
+export async function recordRunStage(
+  db: Db, event: { runId: string; stage: RunStage; progress: number; message: string; logSeq?: number },
+): Promise<void> {
+  await db.execute(sql`with recorded as (
+      insert into ${runEvents} (${sql.identifier(runEvents.runId.name)}, ${sql.identifier(runEvents.stage.name)}, ${sql.identifier(runEvents.progress.name)}, ${sql.identifier(runEvents.message.name)}, ${sql.identifier(runEvents.logSeq.name)})
+      values (${event.runId}, ${event.stage}, ${event.progress}, ${event.message}, ${event.logSeq ?? null}) on conflict do nothing)
+    update ${runs} set ${sql.identifier(runs.stage.name)} = ${event.stage}, ${sql.identifier(runs.progress.name)} = greatest(${runs.progress}, ${event.progress}), ${sql.identifier(runs.updatedAt.name)} = now()
+    where ${runs.id} = ${event.runId} and ${runs.status} = 'running'`).catch((error: unknown) => {
     if (postgresErrorCode(error) !== foreignKeyViolation) throw error;
   });
 }
