@@ -447,7 +447,7 @@ const gapPhases = [
   'release → next job leased (scheduling pass)',
   'leased → acquireGpuSlot completed',
   'acquireGpuSlot completed → uploadJobInputs started (workflow task)',
-  'uploadJobInputs (inputs cached; the lease check, docker ps + nvidia-smi, beside it)',
+  'uploadJobInputs (inputs cached; the lease check, docker ps + nvidia-smi, beside the cache lookup)',
   'uploadJobInputs completed → runJobContainer started (workflow task)',
   'runJobContainer started → container_started_at recorded (lease and start checks in the database)',
   'container_started_at → docker run invoked on the host (SSH exec)',

@@ -6,12 +6,20 @@ import type { StagedInput } from '../models/index.js';
 import type { GpuHost } from './deps.js';
 import type { UploadStats } from './run-records.js';
 
+export interface StageOptions {
+  signal: AbortSignal;
+  /** Gets the bytes done across all inputs. */
+  onProgress?: (done: number, total: number) => void;
+  /** Awaited once before the first byte is sent (never when every input is cached already). */
+  beforeUpload?: () => Promise<void>;
+}
+
 /**
  * Puts each input into the host's content-addressed cache (uploading only what is missing) and links it into the
- * job's inputs folder. `onProgress` gets the bytes done across all inputs.
+ * job's inputs folder.
  */
 export async function stageInputs(
-  { config, transport }: GpuHost, inputsDir: string, inputs: StagedInput[], signal: AbortSignal, onProgress?: (done: number, total: number) => void,
+  { config, transport }: GpuHost, inputsDir: string, inputs: StagedInput[], { signal, onProgress, beforeUpload }: StageOptions,
 ): Promise<UploadStats> {
   const total = inputs.reduce((sum, { file }) => sum + file.bytes, 0);
   const stats: UploadStats = { bytesSent: 0, filesSent: 0, filesReused: 0 };
@@ -26,7 +34,7 @@ export async function stageInputs(
         heartbeat({ phase: 'uploading', file: linkName, bytes: doneBytes + sent });
         onProgress?.(doneBytes + sent, total);
       },
-    }).catch((error: unknown) => {
+    }, beforeUpload).catch((error: unknown) => {
       throw error instanceof InputChangedError ? new InputError(error.message) : error;
     });
     doneBytes += file.bytes;

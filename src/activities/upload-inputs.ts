@@ -23,23 +23,35 @@ export function createUploadActivities(deps: ActivityDeps) {
   return {
     /**
      * Content-addressed upload of the job's inputs plus its specs; re-running a prompt sends no video bytes. With
-     * `checkLease` the job's lease is checked against the host while the inputs go out; a bad lease stops the
-     * transfer, goes back to the GPU queue and fails the attempt as `gpu_lease_rejected` (the runs stay queued).
+     * `checkLease` the job's lease is checked against the host while the cache is looked at (no byte is sent before
+     * it passed); a bad lease goes back to the GPU queue and fails the attempt as `gpu_lease_rejected` (the runs stay
+     * queued).
      */
     uploadJobInputs: (ref: UploadRef): Promise<UploadStats> => keepHeartbeating({ phase: 'uploading' }, async () => {
       const { host, layout, plan } = await loadJob(deps, ref);
-      // Progress shows once the lease is known good: until then the runs are still queued.
-      let checked = !ref.checkLease;
+      // The lease check, then the runs are marked started; the inputs go out beside it, but no byte before it passed.
+      const cleared = (async () => {
+        const problem = ref.checkLease ? await checkLease(deps, ref, ref.host, ref.devices ?? [], () => undefined) : null;
+        if (problem === null) await markRunsStarted(deps, ref);
+        return problem;
+      })();
+      cleared.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
       let lastReport = 0;
       const staging = new AbortController();
       const signal = AbortSignal.any([cancellationSignal(), staging.signal]);
-      const stats = runWithAbortSignal(signal, () => stageInputs(host, layout.abs.inputsDir, plan.inputs, signal, (done, total) => {
-        if (!checked || Date.now() - lastReport < 1000) return;
-        lastReport = Date.now();
-        for (const runId of ref.runIds) void updateRunProgress(deps.db, runId, 'uploading', (0.05 * done) / Math.max(total, 1)).catch(() => {});
+      const stats = runWithAbortSignal(signal, () => stageInputs(host, layout.abs.inputsDir, plan.inputs, {
+        signal,
+        beforeUpload: async () => {
+          if ((await cleared) !== null) throw new Error('the lease was given back');
+        },
+        onProgress: (done, total) => {
+          if (Date.now() - lastReport < 1000) return;
+          lastReport = Date.now();
+          for (const runId of ref.runIds) void updateRunProgress(deps.db, runId, 'uploading', (0.05 * done) / Math.max(total, 1)).catch(() => {});
+        },
       }));
-      stats.catch(() => undefined); // awaited below; a failure while the lease is checked is not an unhandled rejection
-      const problem = ref.checkLease ? await checkLease(deps, ref, ref.host, ref.devices ?? [], () => undefined).catch((error: unknown) => error as Error) : null;
+      stats.catch(() => undefined);
+      const problem = await cleared.catch((error: unknown) => error as Error);
       if (problem !== null) {
         staging.abort(new Error('the lease was given back'));
         await stats.catch(() => undefined);
@@ -49,8 +61,6 @@ export function createUploadActivities(deps: ActivityDeps) {
         await requeueGpuJob(deps.db, ref.jobKey, problem);
         throw ApplicationFailure.nonRetryable(`lease given back: ${problem}`, 'gpu_lease_rejected');
       }
-      checked = true;
-      await markRunsStarted(deps, ref);
       const sent = await stats;
       await host.transport.mkdirp(layout.abs.outputsDir);
       // Prompt text travels only inside these files, never on a command line.

@@ -13,11 +13,14 @@ export class InputChangedError extends Error {
  */
 export async function ensureCached(
   transport: GpuHostTransport, remoteDir: string, file: FileRef, options: TransferOptions = {},
+  /** Awaited before any byte is sent (not when the file is cached already). */
+  beforeUpload?: () => Promise<void>,
 ): Promise<{ remotePath: string; bytesSent: number }> {
   const dir = cacheDir(remoteDir);
   const remotePath = `${dir}/${file.sha256}`;
   const existing = await transport.stat(remotePath);
   if (existing?.size === file.bytes) return { remotePath, bytesSent: 0 };
+  await beforeUpload?.();
 
   await transport.mkdirp(dir);
   // A name of its own per upload: two runs of one prompt may upload the same file at once, and the rename is atomic.
