@@ -18,11 +18,15 @@ const { db } = createDb(config.database.url);
 const app = createApi({ db, temporal: {}, config });
 const server = await startApiServer(app, { bind: '127.0.0.1', port: 0, token: undefined });
 console.log('listening ' + server.url);
+// A clean exit on SIGTERM, so that --cpu-prof writes its profile.
+process.on('SIGTERM', () => process.exit(0));
 `;
 
 /** Starts the API on the database of `configPath`; resolves with its URL and a stop function. */
 export async function startListingsApi(configPath: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', script], {
+  // e.g. BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under the bench's load.
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], {
     env: { ...process.env, COSMOS_CONFIG: configPath, DATABASE_URL: '', TEMPORAL_ADDRESS: '' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -7,6 +7,7 @@
  *
  * Uses DATABASE_URL's server when set (in a throwaway database), otherwise an embedded PostgreSQL.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -78,11 +79,26 @@ async function measureApi(configPath: string, s: ScaleSample, o: { repeat: numbe
         latencies.push(performance.now() - started);
       }));
     }
-    rows.push({ label: `API, ${o.concurrency} concurrent list/get/search × ${o.rounds} rounds`, summary: summarize(latencies) });
+    rows.push({ label: `API, ${o.concurrency} concurrent list/get/search × ${o.rounds} rounds (fetch, in the bench process)`, summary: summarize(latencies) });
+    // The same reads after those, from a lean client in its own process: on 2 cores the fetch client's own CPU
+    // counts in the latencies above.
+    const lean = await runLeanClient(server.url, o.concurrency, o.rounds, reads);
+    rows.push({ label: `API, ${o.concurrency} concurrent list/get/search × ${o.rounds} rounds (node:http, own process)`, summary: summarize(lean) });
     return rows;
   } finally {
     await server.stop();
   }
+}
+
+async function runLeanClient(url: string, concurrency: number, rounds: number, paths: string[]): Promise<number[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'http-load.ts'), url, String(concurrency), String(rounds), ...paths], {
+    cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`bench/http-load.ts exited ${code}`);
+  return (JSON.parse(out.trim().split('\n').at(-1)!) as { latencies: number[] }).latencies;
 }
 
 async function measureCli(configPath: string, s: ScaleSample, repeat: number): Promise<BenchRow[]> {
