@@ -15,7 +15,8 @@ export interface SlotRequest {
 }
 /**
  * Devices on a host; `movable`: another host could serve the job too (it is not pinned), so it may move before it
- * starts; `checked`: already checked against the host (else the upload checks it while it sends the inputs).
+ * starts; `checked`: already checked against the host (else the upload checks it while it looks up the inputs in the
+ * host's cache, before it sends a byte).
  */
 export interface GpuLease { host: string; devices: number[]; movable?: boolean; checked?: boolean }
 
@@ -33,8 +34,8 @@ export function createGpuSlotActivities(deps: ActivityDeps, hub: SchedulerHub) {
     /**
      * Puts the job in the one GPU queue every worker shares and waits, heartbeating its place, until a scheduling
      * pass leases it devices on a host that can serve it. The lease is checked against the host itself (containers
-     * we did not lease, compute processes that are not ours) before it is used: by the upload, beside its transfer,
-     * so a freed slot is taken again sooner; here when `checkLease` asks (after the upload found a lease bad). A bad
+     * we did not lease, compute processes that are not ours) before it is used: by the upload, beside its cache lookup
+     * and before any byte is sent, so a freed slot is taken again sooner; here when `checkLease` asks (after the upload found a lease bad). A bad
      * one is given back and the job waits again in the same place. Idempotent: a retry finds the job's row, waiting or leased.
      */
     async acquireGpuSlot(request: SlotRequest): Promise<GpuLease> {
