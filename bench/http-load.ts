@@ -1,7 +1,6 @@
 /**
  * A lean load client in a process of its own: `concurrency` GETs at once (keep-alive node:http, one socket each),
- * `rounds` times, each response read whole and parsed as JSON. Prints the latencies (ms) as one JSON line and its
- * own CPU seconds. Used by listings.ts beside the in-process fetch client, so the client's cost on a 2-core machine
+ * `rounds` times, each response read whole and parsed as JSON. Prints the latencies (ms) as one JSON line. Used by listings.ts beside the in-process fetch client, so the client's cost on a 2-core machine
  * shows apart from the server's.
  *
  *   node --import tsx bench/http-load.ts <base-url> <concurrency> <rounds> <path> [<path> …]
@@ -31,10 +30,8 @@ function read(path: string): Promise<number> {
 }
 
 const latencies: number[] = [];
-const cpuBefore = process.cpuUsage();
 for (let round = 0; round < rounds; round++) {
   latencies.push(...await Promise.all(Array.from({ length: concurrency }, (_, i) => read(paths[i % paths.length]!))));
 }
-const cpu = process.cpuUsage(cpuBefore);
 agent.destroy();
-console.log(JSON.stringify({ latencies, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
+console.log(JSON.stringify({ latencies }));

@@ -13,7 +13,7 @@ const blockedForMs = 10_000;
  * Null when the leased devices are free on the host as far as it can tell, else why not (recorded, so the next
  * passes leave those devices or the host alone for a while). nvidia-smi that cannot be read does not block.
  */
-export async function checkLease(deps: ActivityDeps, request: { jobKey: string; modelType: string }, hostName: string, devices: number[], beat: () => void): Promise<string | null> {
+export async function checkLease(deps: ActivityDeps, request: { jobKey: string; modelType: string }, hostName: string, devices: number[], beat?: () => void): Promise<string | null> {
   const host = deps.hosts.get(hostName);
   if (!host) return `${hostName} is not configured on this worker`;
   const { config, transport } = host;
@@ -21,7 +21,7 @@ export async function checkLease(deps: ActivityDeps, request: { jobKey: string; 
   try {
     // A host command may take seconds (a busy host): heartbeat first, or the attempt times out here and a retry runs
     // beside it with the same lease. Both readings at once: the listing of our containers and nvidia-smi's.
-    beat();
+    beat?.();
     const [containers, occupancy] = await Promise.all([
       listOurContainers(transport, config.docker),
       readGpuOccupancy(transport, config.nvidia_smi).catch((error: unknown) => error as Error),

@@ -31,7 +31,7 @@ export function createUploadActivities(deps: ActivityDeps) {
       const { host, layout, plan } = await loadJob(deps, ref);
       // The lease check, then the runs are marked started; the inputs go out beside it, but no byte before it passed.
       const cleared = (async () => {
-        const problem = ref.checkLease ? await checkLease(deps, ref, ref.host, ref.devices ?? [], () => undefined) : null;
+        const problem = ref.checkLease ? await checkLease(deps, ref, ref.host, ref.devices ?? []) : null;
         if (problem === null) await markRunsStarted(deps, ref);
         return problem;
       })();

@@ -31,7 +31,7 @@ export async function runJob(work: OpenWork, modelType: string, runIds: string[]
     work.jobKey = jobKey;
     work.describe(`${label}queued for a GPU`);
     // A host that stops answering before the job's container starts loses the job to another host that serves it.
-    // The upload checks the lease against the host beside its transfer; after one bad lease the wait checks them.
+    // The upload checks the lease against the host beside its cache lookup; after one bad lease the wait checks them.
     let leased: { job: Required<JobRef>; upload: UploadStats } | null = null;
     let checkLease = false;
     while (!leased) {
