@@ -1,7 +1,8 @@
 /**
  * A lean load client in a process of its own: `concurrency` GETs at once (keep-alive node:http, one socket each),
- * `rounds` times, each response read whole and parsed as JSON. Prints the latencies (ms) as one JSON line. Used by listings.ts beside the in-process fetch client, so the client's cost on a 2-core machine
- * shows apart from the server's.
+ * `rounds` times, each response read whole and parsed as JSON. Prints the latencies (ms) as one JSON line. Used by
+ * listings.ts beside the in-process fetch client, so the client's cost on a 2-core machine shows apart from the
+ * server's.
  *
  *   node --import tsx bench/http-load.ts <base-url> <concurrency> <rounds> <path> [<path> …]
  */
